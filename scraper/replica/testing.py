@@ -1,0 +1,80 @@
+"""Start a replica portal in a subprocess for tests, like Scrapy's mock server.
+
+The URL is read from the server's first stdout line: no sleeps, no fixed ports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_SERVING = re.compile(r"Replica portal serving (\d+) articles at (http://\S+/)")
+STOP_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A running replica: its base URL, article count and process."""
+
+    url: str
+    articles: int
+    process: subprocess.Popen[bytes]
+
+    def get(self, path: str) -> bytes:
+        """Body of a path on the replica (loopback only)."""
+        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=10) as response:
+            return response.read()
+
+    def truth(self, ident: str) -> dict[str, Any]:
+        """The clean record of an article, from `/_truth/<id>.json`."""
+        return json.loads(self.get(f"/_truth/{ident}.json"))
+
+    def index(self) -> list[dict[str, str]]:
+        """Every article's id and absolute URL, from `/_truth/`."""
+        return json.loads(self.get("/_truth/"))
+
+    def log(self) -> list[dict[str, Any]]:
+        """The requests the replica served so far, from `/_log`."""
+        return [json.loads(line) for line in self.get("/_log").decode("utf-8").splitlines()]
+
+
+@contextmanager
+def start_replica(articles: int = 40, seed: int = 7, changed: int = 0) -> Iterator[Replica]:
+    """Run `python -m scraper.replica` on a free loopback port; stop it with SIGTERM on exit."""
+    command = [
+        sys.executable, "-m", "scraper.replica", "--port", "0",
+        "--articles", str(articles), "--seed", str(seed), "--changed", str(changed),
+    ]
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=stderr)
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline().decode("utf-8")
+            match = _SERVING.match(line)
+            if match is None:
+                process.kill()
+                process.wait()
+                stderr.seek(0)
+                raise RuntimeError(f"replica did not start: {line!r}\n{stderr.read().decode(errors='replace')}")
+            yield Replica(match.group(2), int(match.group(1)), process)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
