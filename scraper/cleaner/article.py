@@ -1,0 +1,68 @@
+"""The cleaner's output: a restored article and the report of what was repaired.
+
+Plain dataclasses, no Scrapy: the pipelines turn them into archive records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class CleanError(ValueError):
+    """A page the cleaner cannot turn into an article; the message says why."""
+
+
+@dataclass
+class Unrecoverable:
+    """A spot of the text that could not be restored; `text` holds U+FFFD there."""
+
+    offset: int
+    reason: str
+
+
+@dataclass
+class CleaningReport:
+    """Counts of what each cleaning step changed."""
+
+    spam_blocks: int = 0
+    pinyin_removed: int = 0
+    mojibake_runs: int = 0
+    bytes_restored: int = 0
+    punctuation_restored: int = 0
+    markup_removed: int = 0
+    model_choices: list[dict[str, Any]] = field(default_factory=list)
+    unrecoverable: list[Unrecoverable] = field(default_factory=list)
+
+
+@dataclass
+class Image:
+    url: str | None
+    caption: str | None
+
+
+@dataclass
+class Article:
+    """A cleaned article page (field names are the archive's)."""
+
+    url: str | None
+    id: str | None
+    title: str
+    title_hans: str
+    published_at: str | None
+    source: str | None
+    reporters: list[str]
+    section: str | None
+    breadcrumb: list[str]
+    paragraphs: list[str]
+    subheadings: list[str]
+    images: list[Image]
+    text: str
+    text_hans: str
+    charset: str | None
+    cleaning: CleaningReport
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["cleaning"]["unrecoverable_count"] = len(self.cleaning.unrecoverable)
+        return record

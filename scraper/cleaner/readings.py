@@ -1,0 +1,76 @@
+"""Pinyin readings the portal inserted: recognise `(reading)` and check whom it names.
+
+A reading names the character whose two bytes stand just before it (PORTAL.md, layer 2).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from pypinyin.pinyin_dict import pinyin_dict
+
+from scraper.cleaner.gbk import decode_pair, is_lead, is_trail
+
+# Tone-marked vowels as the portal writes them (GBK row A8).
+TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ"
+MAX_READING_LETTERS = 7  # "zhuang" plus one spare
+
+
+def _strip_tone(reading: str) -> str:
+    decomposed = unicodedata.normalize("NFD", reading)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace("ü", "v")
+
+
+@lru_cache(maxsize=None)
+def readings_of(ch: str) -> frozenset[str]:
+    """Every reading of a character, toned and toneless.
+
+    >>> sorted(readings_of("數"))[:3]
+    ['shu', 'shuo', 'shuò']
+    """
+    joined = pinyin_dict.get(ord(ch), "")
+    toned = {r for r in joined.split(",") if r}
+    return frozenset(toned | {_strip_tone(r) for r in toned})
+
+
+def is_reading_letter(ch: str) -> bool:
+    return "a" <= ch <= "z" or ch in TONE_VOWELS
+
+
+def match_reading(text: str, start: int, with_paren: bool = True) -> tuple[str, int] | None:
+    """Find a reading at `start` (`(chǎn)`, or `chǎn)` when the `(` was swallowed).
+
+    Returns the reading and the index just past its `)`.
+
+    >>> match_reading("產(chǎn)業", 1)
+    ('chǎn', 7)
+    """
+    i = start
+    if with_paren:
+        if text[i:i + 1] != "(":
+            return None
+        i += 1
+    j = i
+    while j < len(text) and j - i <= MAX_READING_LETTERS and is_reading_letter(text[j]):
+        j += 1
+    if j == i or text[j:j + 1] != ")":
+        return None
+    return text[i:j], j + 1
+
+
+def char_has_reading(ch: str | None, reading: str) -> bool:
+    return ch is not None and reading in readings_of(ch)
+
+
+@lru_cache(maxsize=4096)
+def second_bytes_with_reading(first: int, reading: str) -> tuple[int, ...]:
+    """Bytes b such that the pair (first, b) encodes a character read `reading`.
+
+    Pins down a lost byte from its pinyin clue (PORTAL.md: `?yōu)` after 們).
+    """
+    if not is_lead(first):
+        return ()
+    return tuple(b for b in range(0x40, 0xFF)
+                 if is_trail(b) and char_has_reading(decode_pair(first, b), reading))
