@@ -1,0 +1,163 @@
+"""Where things live inside an archive root, and which file names count as committed.
+All paths are resolved here so that no name taken from a manifest or argument can escape the root."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ARTICLES = "articles"
+QUARANTINE = "quarantine"
+WARC = "warc"
+CDXJ = "cdxj"
+MANIFESTS = "manifests"
+INDEX_FILE = "index.json"
+
+KINDS = (ARTICLES, QUARANTINE, WARC, CDXJ)
+_KIND_DIRS = {ARTICLES: ARTICLES, QUARANTINE: QUARANTINE, WARC: WARC, CDXJ: WARC}
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_JSONL_NAME = re.compile(r"^(?P<prefix>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<seq>[0-9]{5,})\.jsonl(?P<gz>\.gz)?$")
+_WARC_NAME = re.compile(r"^(?P<prefix>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<seq>[0-9]{5,})\.warc\.gz$")
+
+
+class UnsafeNameError(ValueError):
+    """A file or crawl name that could leave the archive root or is not a plain name."""
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    """A committed (fully written, renamed) data file."""
+
+    path: Path
+    prefix: str
+    seq: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def check_name(name: str) -> str:
+    """Return `name` if it is a plain file name (no separators, no leading dot); raise otherwise."""
+    if not isinstance(name, str) or not _SAFE_NAME.match(name) or ".." in name:
+        raise UnsafeNameError(
+            f"{name!r} is not an allowed archive name: use letters, digits, '.', '_' and '-', "
+            "start with a letter or digit, and no '..' or path separators"
+        )
+    return name
+
+
+def new_crawl_id(now: datetime | None = None) -> str:
+    """A crawl id that sorts by start time and does not collide: 20250102T030405Z-1a2b3c."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def utc_now_iso() -> str:
+    """The current instant as ISO 8601 UTC with a 'Z' suffix, second precision."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_jsonl_name(name: str) -> tuple[str, int] | None:
+    """(prefix, seq) for a committed JSONL file name, None for anything else (.part files included)."""
+    match = _JSONL_NAME.match(name)
+    return (match["prefix"], int(match["seq"])) if match else None
+
+
+def parse_warc_name(name: str) -> tuple[str, int] | None:
+    """(prefix, seq) for a committed WARC file name, None otherwise."""
+    match = _WARC_NAME.match(name)
+    return (match["prefix"], int(match["seq"])) if match else None
+
+
+@dataclass(frozen=True)
+class ArchiveLayout:
+    """Path resolution for one archive root.
+
+    <root>/articles/<crawl_id>-<seq>.jsonl.gz, <root>/quarantine/<crawl_id>-<seq>.jsonl.gz,
+    <root>/warc/<crawl_id>-<seq>.warc.gz (+ .cdxj), <root>/manifests/<crawl_id>.json, <root>/index.json
+    """
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.root / ARTICLES
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / QUARANTINE
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.root / WARC
+
+    @property
+    def manifests_dir(self) -> Path:
+        return self.root / MANIFESTS
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX_FILE
+
+    def dir_for_kind(self, kind: str) -> Path:
+        if kind not in _KIND_DIRS:
+            raise ValueError(f"unknown file kind {kind!r}: expected one of {', '.join(KINDS)}")
+        return self.root / _KIND_DIRS[kind]
+
+    def manifest_path(self, crawl_id: str) -> Path:
+        return self.resolve(MANIFESTS, check_name(crawl_id) + ".json")
+
+    def resolve(self, subdir: str, name: str) -> Path:
+        """Path of `name` inside `subdir` of the root; refuses anything that would land elsewhere."""
+        check_name(name)
+        path = (self.root / subdir / name).resolve()
+        base = (self.root / subdir).resolve()
+        if path.parent != base:
+            raise UnsafeNameError(f"{name!r} resolves outside {base}; manifests must list bare file names")
+        return path
+
+    def resolve_file(self, kind: str, name: str) -> Path:
+        """Path of a file listed in a manifest under `kind`."""
+        return self.resolve(self.dir_for_kind(kind).name, name)
+
+    def ensure_dirs(self) -> None:
+        for sub in (ARTICLES, QUARANTINE, WARC, MANIFESTS):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+
+def committed_jsonl(directory: Path) -> list[ArchiveFile]:
+    """Committed JSONL files of a directory sorted by (prefix, seq); temporary and hidden files are skipped."""
+    return _committed(directory, parse_jsonl_name)
+
+
+def committed_warcs(directory: Path) -> list[ArchiveFile]:
+    """Committed WARC files of a directory sorted by (prefix, seq)."""
+    return _committed(directory, parse_warc_name)
+
+
+def _committed(directory: Path, parse) -> list[ArchiveFile]:
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        parsed = parse(path.name)
+        if parsed and path.is_file():
+            found.append(ArchiveFile(path, parsed[0], parsed[1]))
+    return sorted(found, key=lambda f: (f.prefix, f.seq))
+
+
+def leftover_files(directory: Path) -> list[Path]:
+    """Partial or set-aside files from interrupted writes (hidden names ending in .part or .abandoned-N)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.name.startswith(".") and (p.name.endswith(".part") or ".abandoned" in p.name))

@@ -1,0 +1,322 @@
+"""Proof that an archive is whole: manifests match the files, every line parses and validates, no (id, version) twice.
+Problems carry file, line and a hint on how to fix them; warnings do not make an archive invalid."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from .layout import (
+    ARTICLES,
+    CDXJ,
+    QUARANTINE,
+    WARC,
+    ArchiveFile,
+    ArchiveLayout,
+    UnsafeNameError,
+    committed_jsonl,
+    committed_warcs,
+    leftover_files,
+)
+from .manifest import ManifestError, manifest_paths, read_manifest
+from .quarantine import validate_quarantine
+from .reader import iter_lines
+from .schema import validate_record
+
+logger = logging.getLogger(__name__)
+
+ERROR = "error"
+WARNING = "warning"
+
+FIX_RESTORE = "restore this file from a replica or backup; committed files are never edited in place"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    message: str
+    fix: str
+    severity: str = ERROR
+
+    def format(self) -> str:
+        """FILE:LINE: message (fix: ...), with 'warning:' before the message for warnings."""
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        level = "warning: " if self.severity == WARNING else ""
+        return f"{where}: {level}{self.message} (fix: {self.fix})"
+
+
+@dataclass
+class VerifyReport:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    records_checked: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, path: Path, line: int | None, message: str, fix: str, severity: str = ERROR) -> None:
+        self.problems.append(Problem(str(path), line, message, fix, severity))
+
+
+@dataclass
+class _FileScan:
+    """What reading one JSONL file found: lines on disk and how many of them were sound records."""
+
+    lines: int = 0
+    valid: int = 0
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def count_warc_records(path: Path) -> int:
+    with open(path, "rb") as stream:
+        return sum(1 for _ in ArchiveIterator(stream))
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+class _Verifier:
+    def __init__(self, root: Path):
+        self.root = root
+        self.layout = ArchiveLayout(root)
+        self.report = VerifyReport(root)
+        self.seen: dict[tuple[str, int], tuple[Path, int]] = {}
+        self.scans: dict[Path, _FileScan] = {}
+        self.warc_names = {f.name for f in committed_warcs(self.layout.warc_dir)}
+
+    def run(self) -> VerifyReport:
+        if not self.root.is_dir():
+            self.report.add(self.root, None, "archive root does not exist or is not a directory", "pass the directory that holds articles/, warc/ and manifests/")
+            return self.report
+        self.scan_jsonl(committed_jsonl(self.layout.articles_dir), ARTICLES, self.check_article)
+        self.scan_jsonl(committed_jsonl(self.layout.quarantine_dir), QUARANTINE, self.check_quarantine)
+        listed = self.check_manifests()
+        self.check_unlisted(listed)
+        self.check_leftovers()
+        self.check_cdxj_present()
+        return self.report
+
+    # --- JSONL content -------------------------------------------------------------------------
+    def scan_jsonl(self, files: list[ArchiveFile], kind: str, check: Callable[[ArchiveFile, int, dict[str, Any]], None]) -> None:
+        for archive_file in files:
+            scan = _FileScan()
+            self.scans[archive_file.path] = scan
+            self.report.files_checked += 1
+            try:
+                for line in iter_lines(archive_file.path):
+                    scan.lines += 1
+                    if self.check_line(archive_file, line, check):
+                        scan.valid += 1
+            except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+                self.report.add(
+                    archive_file.path, scan.lines + 1, f"compressed stream is damaged after line {scan.lines}: {exc}", FIX_RESTORE
+                )
+
+    def check_line(self, archive_file: ArchiveFile, line: Any, check: Callable[[ArchiveFile, int, dict[str, Any]], None]) -> bool:
+        path = archive_file.path
+        if not line.terminated:
+            self.report.add(
+                path, line.number, "truncated last line (no newline at end of file)",
+                "the file was cut short (copy interrupted or disk full): " + FIX_RESTORE,
+            )
+            return False
+        try:
+            record = json.loads(line.data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self.report.add(path, line.number, f"line is not valid UTF-8 JSON: {exc}", FIX_RESTORE)
+            return False
+        if not isinstance(record, dict):
+            self.report.add(path, line.number, "line is not a JSON object", FIX_RESTORE)
+            return False
+        self.report.records_checked += 1
+        before = len(self.report.errors)
+        check(archive_file, line.number, record)
+        return len(self.report.errors) == before
+
+    def check_article(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
+        path = archive_file.path
+        for error in validate_record(record):
+            self.report.add(path, number, f"record does not match the schema: {error}", "fix the producer and re-crawl this article; " + FIX_RESTORE)
+        self.check_common(archive_file, number, record)
+        key = (record.get("id"), record.get("version"))
+        if isinstance(key[0], str) and isinstance(key[1], int):
+            if key in self.seen:
+                first_path, first_line = self.seen[key]
+                self.report.add(
+                    path, number, f"duplicate id {key[0]} version {key[1]} (first at {first_path}:{first_line})",
+                    "versions must be unique: the index was stale or two crawls ran at once; keep one record and renumber or drop the other",
+                )
+            else:
+                self.seen[key] = (path, number)
+
+    def check_quarantine(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
+        for error in validate_quarantine(record):
+            self.report.add(archive_file.path, number, f"quarantine record does not match the schema: {error}", FIX_RESTORE)
+        self.check_common(archive_file, number, record)
+
+    def check_common(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
+        if "crawl_id" in record and record["crawl_id"] != archive_file.prefix:
+            self.report.add(
+                archive_file.path, number, f"record crawl_id {record['crawl_id']!r} differs from the file's crawl {archive_file.prefix!r}",
+                "records must be written by the crawl named in the file name; check how the writer prefix was chosen",
+            )
+        warc_file = record.get("warc_file")
+        if isinstance(warc_file, str) and warc_file not in self.warc_names:
+            self.report.add(
+                archive_file.path, number, f"record points to WARC file {warc_file!r}, which is not in warc/",
+                "restore the WARC file from a replica; without it the raw capture of this record is lost",
+            )
+
+    # --- manifests -----------------------------------------------------------------------------
+    def check_manifests(self) -> dict[str, set[tuple[str, str]]]:
+        """Check every manifest; return crawl_id -> {(kind, name)} of the files it lists."""
+        listed: dict[str, set[tuple[str, str]]] = {}
+        for path in manifest_paths(self.root):
+            self.report.files_checked += 1
+            try:
+                manifest = read_manifest(path)
+            except ManifestError as exc:
+                self.report.add(path, None, str(exc), "restore the manifest from a replica; it cannot be regenerated safely by hand")
+                continue
+            crawl_id = manifest["crawl_id"]
+            if path.stem != crawl_id:
+                self.report.add(path, None, f"manifest names crawl {crawl_id!r} but is stored as {path.name}", f"rename it to {crawl_id}.json")
+            listed[crawl_id] = {(entry["kind"], entry["name"]) for entry in manifest["files"]}
+            for entry in manifest["files"]:
+                self.check_listed_file(path, entry)
+            self.check_summary(path, manifest)
+        return listed
+
+    def check_listed_file(self, manifest_path: Path, entry: dict[str, Any]) -> None:
+        try:
+            path = self.layout.resolve_file(entry["kind"], entry["name"])
+        except (UnsafeNameError, ValueError) as exc:
+            self.report.add(manifest_path, None, f"file entry {entry['name']!r} refused: {exc}", "manifests must list bare file names of known kinds")
+            return
+        shown = self.root / self.layout.dir_for_kind(entry["kind"]).name / entry["name"]
+        if not path.is_file():
+            self.report.add(
+                shown, None, f"listed in {manifest_path.name} but missing",
+                "restore it from a replica; if it is lost for good, record the loss next to the manifest",
+            )
+            return
+        size = path.stat().st_size
+        if size != entry["bytes"] or sha256_of(path) != entry["sha256"]:
+            self.report.add(shown, None, f"checksum mismatch with {manifest_path.name} ({size} bytes on disk, {entry['bytes']} listed)", FIX_RESTORE)
+            return
+        actual = self.count_records(entry["kind"], shown)
+        if actual is not None and actual != entry["records"]:
+            self.report.add(
+                shown, None, f"{actual} records on disk but {manifest_path.name} lists {entry['records']}",
+                "the manifest is wrong or was edited: restore it from a replica",
+            )
+
+    def count_records(self, kind: str, path: Path) -> int | None:
+        if kind in (ARTICLES, QUARANTINE):
+            return self.scans[path].lines if path in self.scans else sum(1 for _ in iter_lines(path))
+        try:
+            return count_warc_records(path) if kind == WARC else count_lines(path)
+        except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
+            self.report.add(path, None, f"cannot read WARC records: {exc}", FIX_RESTORE)
+            return None
+
+    def listed_records(self, manifest: dict[str, Any], kind: str) -> int:
+        """Records in the files a manifest lists of `kind`: counted on disk, or as listed if the file is missing
+        (a missing file is already reported; counting it as zero would report it twice)."""
+        total = 0
+        for entry in manifest["files"]:
+            if entry["kind"] != kind:
+                continue
+            path = self.layout.dir_for_kind(kind) / entry["name"]
+            scan = self.scans.get(path)
+            total += scan.lines if scan is not None else entry["records"]
+        return total
+
+    def check_summary(self, path: Path, manifest: dict[str, Any]) -> None:
+        summary = manifest["summary"]
+        written = self.listed_records(manifest, ARTICLES)
+        if summary["archived"] + summary["new_version"] != written:
+            self.report.add(
+                path, None,
+                f"summary says archived + new_version = {summary['archived'] + summary['new_version']} but the crawl's article files hold {written} records",
+                "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
+            )
+        quarantined = self.listed_records(manifest, QUARANTINE)
+        if summary["quarantined"] != quarantined:
+            self.report.add(
+                path, None, f"summary says quarantined = {summary['quarantined']} but the crawl's quarantine files hold {quarantined} records",
+                "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
+            )
+
+    # --- files outside manifests ---------------------------------------------------------------
+    def check_unlisted(self, listed: dict[str, set[tuple[str, str]]]) -> None:
+        candidates = [(ARTICLES, f) for f in committed_jsonl(self.layout.articles_dir)]
+        candidates += [(QUARANTINE, f) for f in committed_jsonl(self.layout.quarantine_dir)]
+        candidates += [(WARC, f) for f in committed_warcs(self.layout.warc_dir)]
+        for kind, archive_file in candidates:
+            if archive_file.prefix not in listed:
+                self.report.add(
+                    archive_file.path, None, f"no manifest for crawl {archive_file.prefix} (crawl did not finish); file checked on its own",
+                    "expected while a crawl runs or after it was killed; its records are usable, re-run the crawl to get a manifest",
+                    WARNING,
+                )
+            elif (kind, archive_file.name) not in listed[archive_file.prefix]:
+                self.report.add(
+                    archive_file.path, None, f"not listed in the manifest of crawl {archive_file.prefix}",
+                    "a stray or copied-in file: find where it came from, then move it out of the archive or add it to a new crawl",
+                    WARNING,
+                )
+
+    def check_leftovers(self) -> None:
+        for directory in (self.layout.articles_dir, self.layout.quarantine_dir, self.layout.warc_dir):
+            for path in leftover_files(directory):
+                self.report.add(
+                    path, None, "partial file from an interrupted write (never read as part of the archive)",
+                    "delete it once no crawl is running, or keep it for forensics",
+                    WARNING,
+                )
+
+    def check_cdxj_present(self) -> None:
+        for warc in committed_warcs(self.layout.warc_dir):
+            if not warc.path.with_name(warc.name + ".cdxj").exists():
+                self.report.add(
+                    warc.path, None, "WARC file has no CDXJ index beside it",
+                    "rebuild it: python -c 'import archive.warc as w, pathlib, sys; w.build_cdxj(pathlib.Path(sys.argv[1]))' FILE",
+                    WARNING,
+                )
+
+
+def verify_archive(directory: Path | str) -> VerifyReport:
+    """Check the archive rooted at `directory`; report.ok is True when there are no errors."""
+    report = _Verifier(Path(directory)).run()
+    logger.info("verified %s: %d errors, %d warnings", directory, len(report.errors), len(report.warnings))
+    return report

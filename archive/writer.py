@@ -1,0 +1,288 @@
+"""Crash-safe JSONL writing: records go to a hidden .part file that is renamed to its final name only when complete.
+Also the small atomic-write helpers (fsync, directory lock, write_json_atomic) shared by the other writers."""
+from __future__ import annotations
+
+import errno
+import fcntl
+import gzip
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any, Callable
+
+from .layout import ARTICLES, check_name, leftover_files, parse_jsonl_name
+from .schema import normalize_record, validate_record
+
+logger = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+
+class InvalidRecordError(ValueError):
+    """A record refused by the writer because it does not match its schema."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("record does not match the schema (quarantine it or fix the producer): " + "; ".join(errors))
+
+
+class DirectoryBusyError(RuntimeError):
+    """Another writer holds the lock on an archive directory."""
+
+
+@dataclass(frozen=True)
+class ClosedFile:
+    """A file that was completed and renamed to its final name."""
+
+    name: str
+    kind: str
+    records: int
+    bytes: int
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def dumps_line(record: dict[str, Any]) -> bytes:
+    """One JSONL line: compact UTF-8 JSON (non-ASCII kept as is) plus a newline."""
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename inside `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_file(part: Path, final: Path) -> None:
+    """Rename a fully written and fsynced temporary file to its final name, durably."""
+    if final.exists():
+        raise FileExistsError(f"{final} already exists; refusing to overwrite a committed archive file (use a new crawl id)")
+    os.replace(part, final)
+    fsync_dir(final.parent)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> str:
+    """Write `data` to `path` via a hidden temporary file + fsync + rename; return its sha256."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.part")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_json_atomic(path: Path | str, obj: Any) -> str:
+    """Write `obj` as pretty UTF-8 JSON to `path` atomically (tmp + fsync + rename); return its sha256."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return write_bytes_atomic(Path(path), text.encode("utf-8"))
+
+
+class HashingSink:
+    """Binary file wrapper counting and hashing every byte written, so checksums need no second read."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle: IO[bytes] = open(path, "xb")
+        self._sha = hashlib.sha256()
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        self._handle.write(data)
+        self._sha.update(data)
+        self.position += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def tell(self) -> int:
+        return self.position
+
+    def sync_and_close(self) -> str:
+        """Flush, fsync and close; return the hex sha256 of everything written."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        return self._sha.hexdigest()
+
+    def abort(self) -> None:
+        self._handle.close()
+
+
+class DirectoryLock:
+    """Exclusive advisory lock on a directory, so two writers never clean up each other's .part files."""
+
+    def __init__(self, directory: Path):
+        self.path = directory / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise DirectoryBusyError(
+                    f"another writer is active in {self.path.parent}; wait for that crawl to finish or use another archive root"
+                ) from exc
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def set_aside_leftovers(directory: Path) -> list[Path]:
+    """Rename .part files left by a crashed writer to .abandoned-N names that no reader picks up."""
+    moved = []
+    for part in leftover_files(directory):
+        if not part.name.endswith(".part"):
+            continue
+        base = part.name[: -len(".part")]
+        n = 1
+        while (directory / f"{base}.abandoned-{n}").exists():
+            n += 1
+        target = directory / f"{base}.abandoned-{n}"
+        os.replace(part, target)
+        logger.warning("set aside partial file %s from an interrupted write as %s", part, target.name)
+        moved.append(target)
+    if moved:
+        fsync_dir(directory)
+    return moved
+
+
+def next_seq(directory: Path, prefix: str, parse: Callable[[str], tuple[str, int] | None]) -> int:
+    """Sequence number after the highest committed file of `prefix`, so a resumed crawl never reuses a name."""
+    seqs = [parsed[1] for p in directory.iterdir() if (parsed := parse(p.name)) and parsed[0] == prefix]
+    return max(seqs, default=0) + 1
+
+
+class JsonlWriter:
+    """Writes records as JSON lines into rotating files <prefix>-<seq:05d>.jsonl[.gz].
+
+    Rotation happens before a record that would exceed `max_records` or `max_bytes` (uncompressed
+    bytes of JSON lines). Each file is written as .<name>.part and renamed when complete.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        prefix: str,
+        max_records: int = 10_000,
+        max_bytes: int = 64 * MiB,
+        compress: bool = True,
+        *,
+        kind: str = ARTICLES,
+        normalize: Callable[[dict[str, Any]], dict[str, Any]] = normalize_record,
+        validate: Callable[[dict[str, Any]], list[str]] | None = validate_record,
+    ):
+        if max_records < 1 or max_bytes < 1:
+            raise ValueError("max_records and max_bytes must be at least 1")
+        self.directory = Path(directory)
+        self.prefix = check_name(prefix)
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.compress = compress
+        self.kind = kind
+        self._normalize = normalize
+        self._validate = validate
+        self.closed_files: list[ClosedFile] = []
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = DirectoryLock(self.directory)
+        self._lock.acquire()
+        set_aside_leftovers(self.directory)
+        self._seq = next_seq(self.directory, self.prefix, parse_jsonl_name)
+        self._sink: HashingSink | None = None
+        self._stream: IO[bytes] | None = None
+        self._final: Path | None = None
+        self._records = 0
+        self._bytes = 0
+        self._closed = False
+
+    @property
+    def suffix(self) -> str:
+        return ".jsonl.gz" if self.compress else ".jsonl"
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record; raises InvalidRecordError (nothing written) if it fails validation."""
+        if self._closed:
+            raise RuntimeError("writer is closed; create a new JsonlWriter to write more records")
+        if self._validate is not None:
+            errors = self._validate(record)
+            if errors:
+                raise InvalidRecordError(errors)
+        line = dumps_line(self._normalize(record))
+        if self._stream is not None and (
+            self._records >= self.max_records or self._bytes + len(line) > self.max_bytes
+        ):
+            self.rotate()
+        if self._stream is None:
+            self._open()
+        assert self._stream is not None and self._sink is not None
+        try:
+            self._stream.write(line)
+        except OSError:
+            # A half-written line must never reach a final name: leave the .part for the next writer to set aside.
+            self._sink.abort()
+            self._stream = self._sink = self._final = None
+            self._closed = True
+            self._lock.release()
+            raise
+        self._records += 1
+        self._bytes += len(line)
+
+    def _open(self) -> None:
+        name = f"{self.prefix}-{self._seq:05d}{self.suffix}"
+        self._seq += 1
+        self._final = self.directory / name
+        self._sink = HashingSink(self.directory / f".{name}.part")
+        # mtime=0 and no file name in the header: the same records always give the same bytes.
+        self._stream = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0) if self.compress else self._sink  # type: ignore[assignment]
+        self._records = 0
+        self._bytes = 0
+
+    def rotate(self) -> ClosedFile | None:
+        """Complete the current file (if any) and return its description."""
+        if self._stream is None or self._sink is None or self._final is None:
+            return None
+        if self.compress:
+            self._stream.close()
+        sha = self._sink.sync_and_close()
+        commit_file(self._sink.path, self._final)
+        closed = ClosedFile(self._final.name, self.kind, self._records, self._sink.position, sha)
+        logger.info("committed %s (%d records, %d bytes)", closed.name, closed.records, closed.bytes)
+        self.closed_files.append(closed)
+        self._stream = self._sink = self._final = None
+        return closed
+
+    def close(self) -> list[ClosedFile]:
+        """Complete the current file and release the directory; returns every file this writer committed."""
+        if not self._closed:
+            try:
+                self.rotate()
+            finally:
+                self._closed = True
+                self._lock.release()
+        return list(self.closed_files)
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Lines are written whole, so even after an error the current file holds only complete records.
+        self.close()
