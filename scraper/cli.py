@@ -1,0 +1,240 @@
+"""The `newsarchive` command: crawl a portal into an archive, run the demo, and reach the other tools.
+portal, clean, verify, stats and export hand their arguments to the modules that own them."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Subcommands whose arguments belong to another module: (module, function, help).
+DELEGATED: dict[str, tuple[str, str, str]] = {
+    "portal": ("scraper.replica.server", "portal_main", "serve the replica portal (a local test site)"),
+    "clean": ("scraper.cleaner.cli", "clean_main", "clean one saved page and print the article"),
+    "verify": ("archive.cli", "verify_main", "check an archive's files against its manifests"),
+    "stats": ("archive.cli", "stats_main", "summarize an archive"),
+    "export": ("archive.cli", "export_main", "export archived articles"),
+}
+REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
+REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment
+SUMMARY_KEYS = ("articles_found", "archived", "new_version", "unchanged", "quarantined", "skipped")
+
+
+class CliError(Exception):
+    """A problem the user can fix; main() prints it and returns 2."""
+
+
+@dataclass
+class CrawlResult:
+    """What a crawl did, from the crawler's stats."""
+
+    stats: dict[str, Any]
+    seconds: float
+    archive_dir: Path
+    crawl_id: str
+    failures: list[str] = field(default_factory=list)
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(f"newsarchive/{key}", 0))
+
+
+def build_settings(out: Path, crawl_id: str | None, overrides: Sequence[str], loglevel: str) -> Any:
+    """Scrapy settings from the scraper.settings module (not scrapy.cfg), so any cwd works."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("scraper.settings", priority="project")
+    settings.set("ARCHIVE_DIR", str(out), priority="cmdline")
+    if crawl_id:
+        settings.set("ARCHIVE_CRAWL_ID", crawl_id, priority="cmdline")
+    settings.set("LOG_LEVEL", loglevel.upper(), priority="cmdline")
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name:
+            raise CliError(f"-s expects NAME=VALUE, got {override!r}")
+        settings.set(name.strip(), value, priority="cmdline")
+    return settings
+
+
+def run_crawl(start_url: str, out: Path, crawl_id: str | None = None, overrides: Sequence[str] = (), loglevel: str = "INFO") -> CrawlResult:
+    """Run the portal spider once in this process (a Twisted reactor starts only once per process)."""
+    from scrapy.crawler import CrawlerProcess
+
+    settings = build_settings(out, crawl_id, overrides, loglevel)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("portal")
+    failures: list[str] = []
+
+    def failed(failure: Any) -> None:
+        failures.append(failure.getErrorMessage() or repr(failure.value))
+
+    process.crawl(crawler, start_url=start_url).addErrback(failed)
+    started = time.monotonic()
+    process.start()
+    seconds = time.monotonic() - started
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    return CrawlResult(stats, seconds, out, settings.get("ARCHIVE_CRAWL_ID"), failures)
+
+
+def summary_lines(result: CrawlResult) -> list[str]:
+    lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
+    lines += [f"  {key.replace('_', ' '):<15} {result.count(key)}" for key in SUMMARY_KEYS]
+    lines.append(f"  {'time taken':<15} {result.seconds:.1f} s")
+    return lines
+
+
+def check_result(result: CrawlResult, start_url: str) -> int:
+    """Print the summary; 0 if the crawl archived (or confirmed) articles, 1 otherwise."""
+    print("\n".join(summary_lines(result)))
+    reason = result.stats.get("finish_reason")
+    if result.failures or reason not in (None, "finished"):
+        problems = "; ".join(result.failures) or f"finish reason {reason!r}"
+        print(f"error: the crawl did not finish cleanly: {problems}", file=sys.stderr)
+        return 1
+    if result.count("articles_found") == 0:
+        print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
+        return 1
+    if result.count("archived") + result.count("unchanged") == 0:
+        print(
+            f"error: found {result.count('articles_found')} articles but archived none; "
+            f"see {result.archive_dir / 'quarantine'} and the log for the reasons",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    if not args.start_url:
+        raise CliError("crawl needs --start-url URL (the portal's home page, e.g. http://127.0.0.1:8000/)")
+    out = Path(args.out).resolve()
+    result = run_crawl(args.start_url, out, args.crawl_id, args.set, args.loglevel)
+    return check_result(result, args.start_url)
+
+
+def prepare_demo_dir(out: Path) -> None:
+    """Make `out` empty: a previous demo archive is removed, anything else is refused."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise CliError(f"{out} exists and is not a directory; pick another --out")
+    entries = {p.name for p in out.iterdir()}
+    if not entries:
+        return
+    if entries & {"manifests", "articles", "index.json"} and entries <= {"articles", "quarantine", "warc", "manifests", "index.json"}:
+        print(f"removing the previous demo archive in {out}")
+        shutil.rmtree(out)
+        return
+    raise CliError(f"{out} is not empty and does not look like a demo archive; refusing to touch it (pick another --out)")
+
+
+def start_replica(articles: int, seed: int) -> tuple[subprocess.Popen[str], str]:
+    """Start the replica portal on a free loopback port; return the process and its URL."""
+    import selectors
+
+    command = [sys.executable, "-m", "scraper.replica", "--port", "0", "--articles", str(articles), "--seed", str(seed)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=REPLICA_START_TIMEOUT):
+            stop_process(proc)
+            raise CliError(f"the replica portal printed nothing within {REPLICA_START_TIMEOUT:.0f} s")
+    line = proc.stdout.readline()
+    match = REPLICA_URL_RE.search(line)
+    if not match:
+        stop_process(proc)
+        raise CliError(f"the replica portal did not start (exit code {proc.returncode}); it said: {line.strip()!r}")
+    return proc, match.group(1)
+
+
+def stop_process(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out).resolve()
+    prepare_demo_dir(out)
+    proc, url = start_replica(args.articles, args.seed)
+    try:
+        print(f"replica portal with {args.articles} articles at {url}")
+        result = run_crawl(url, out, None, args.set, args.loglevel)
+    finally:
+        stop_process(proc)
+    code = check_result(result, url)
+    if code == 0:
+        print(f"crawl wall time: {result.seconds:.1f} s for {result.count('articles_found')} articles")
+        print(f"next: newsarchive verify {out}   |   newsarchive stats {out}")
+    return code
+
+
+def delegate(command: str, argv: list[str]) -> int:
+    import importlib
+
+    module_name, function_name, _ = DELEGATED[command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise CliError(f"'{command}' is not available: {exc}") from exc
+    function: Callable[[list[str]], int] = getattr(module, function_name)
+    return int(function(argv) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Scrapy setting (repeatable)")
+
+    demo = sub.add_parser("demo", parents=[common], help="crawl a freshly started replica portal into ./demo-archive")
+    demo.add_argument("--articles", type=int, default=300, help="articles on the replica (default 300)")
+    demo.add_argument("--seed", type=int, default=1, help="replica seed (default 1)")
+    demo.add_argument("--out", default="demo-archive", help="archive directory, cleared first (default ./demo-archive)")
+    demo.add_argument("--loglevel", default="WARNING", help="Scrapy log level (default WARNING)")
+    demo.set_defaults(handler=cmd_demo)
+
+    crawl = sub.add_parser("crawl", parents=[common], help="crawl a portal into an archive directory")
+    crawl.add_argument("--start-url", help="the portal's home page (required)")
+    crawl.add_argument("--out", default="archive", help="archive directory (default ./archive)")
+    crawl.add_argument("--crawl-id", help="name of this crawl (default: UTC timestamp + random suffix)")
+    crawl.add_argument("--loglevel", default="INFO", help="Scrapy log level (default INFO)")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    for name, (_, _, help_text) in DELEGATED.items():
+        sub.add_parser(name, help=help_text + f" (see: newsarchive {name} --help)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in DELEGATED:
+            return delegate(args_list[0], args_list[1:])
+        args = build_parser().parse_args(args_list)
+        return int(args.handler(args))
+    except CliError as exc:
+        print(f"newsarchive: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsarchive: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

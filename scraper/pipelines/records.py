@@ -1,0 +1,81 @@
+"""Pure builders of archive records and quarantine entries from a fetched page and a cleaned article.
+No Scrapy, no I/O: the pipelines call these and the tests check them directly."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from archive.schema import SCHEMA_VERSION, text_sha256
+
+from scraper.items import ArticlePage
+from scraper.spiders.portal import article_id
+
+# Fields copied from the cleaner's Article.to_dict() into the record as they are.
+ARTICLE_FIELDS = (
+    "title",
+    "title_hans",
+    "published_at",
+    "source",
+    "reporters",
+    "section",
+    "breadcrumb",
+    "paragraphs",
+    "subheadings",
+    "images",
+    "text",
+    "text_hans",
+    "cleaning",
+)
+
+
+def content_sha256(body: bytes) -> str:
+    """Hex SHA-256 of the raw response body."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def build_record(article: Mapping[str, Any], page: ArticlePage, crawl_id: str, version: int = 1) -> dict[str, Any]:
+    """The archive record for `article` (an Article.to_dict()) cleaned from `page`.
+
+    The id comes from the article, else from the URL; `version` is 1 until the
+    archive index says otherwise; the WARC pointer is filled when the capture is written.
+    Raises ValueError when no article id can be found.
+    """
+    record_id = article.get("id") or article_id(page.url)
+    if not record_id:
+        raise ValueError(f"no article id in the page or its URL {page.url}")
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": str(record_id),
+        "url": page.url,
+        "version": version,
+        "crawl_id": crawl_id,
+        "fetched_at": page.fetched_at,
+        "http_status": page.status,
+        "charset": article.get("charset") or page.charset,
+        "content_sha256": content_sha256(page.body),
+        "text_sha256": text_sha256(article["text"]),
+    }
+    for name in ARTICLE_FIELDS:
+        record[name] = article[name]
+    record.update(warc_file=None, warc_record_id=None, warc_offset=None)
+    return record
+
+
+def build_quarantine(page: ArticlePage, reason: str, detail: str | None, crawl_id: str) -> dict[str, Any]:
+    """The quarantine entry for a page that did not become a valid record."""
+    return {
+        "url": page.url,
+        "reason": reason,
+        "detail": detail,
+        "fetched_at": page.fetched_at,
+        "crawl_id": crawl_id,
+        "http_status": page.status,
+        "warc_file": None,
+        "warc_record_id": None,
+        "warc_offset": None,
+        "id": article_id(page.url),
+        "charset": page.charset,
+        "content_sha256": content_sha256(page.body),
+    }

@@ -1,0 +1,197 @@
+"""Tests of the item pipelines: the pure record builder, quarantine on CleanError, validation and archiving."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from archive.schema import text_sha256, validate_record
+from scrapy.utils.test import get_crawler
+
+from scraper.cleaner.article import Article, CleaningReport, CleanError, Image
+from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
+from scraper.pipelines.clean import CleanPipeline
+from scraper.pipelines.records import build_quarantine, build_record, content_sha256
+from scraper.pipelines.store import ArchivePipeline
+from scraper.pipelines.validate import ValidatePipeline
+from scraper.spiders.portal import PortalSpider
+
+URL = "http://127.0.0.1:8123/news/yw/202508/t20250826_254967.html"
+CRAWL_ID = "20250826T000000Z-abc123"
+
+
+def make_page(url: str = URL, body: bytes = b"<html>raw \xd2\xaa\xc2\xc5</html>") -> ArticlePage:
+    return ArticlePage(
+        url=url,
+        status=200,
+        headers=[("Content-Type", "text/html; charset=gb2312")],
+        body=body,
+        fetched_at="2025-08-26T00:21:05Z",
+        request_headers=[("User-Agent", "newsarchive/0.1")],
+        charset="gb2312",
+        reason="OK",
+    )
+
+
+def make_article(text: str = "第一段。\n第二段。", article_id: str | None = None) -> Article:
+    return Article(
+        url=None,
+        id=article_id,
+        title="江蘇細胞和基因技術產業緣何成果頻頻?",
+        title_hans="江苏细胞和基因技术产业缘何成果频频?",
+        published_at="2025-08-26T08:21:00+08:00",
+        source="交匯點新聞",
+        reporters=["許愿", "柏麗娟"],
+        section="要聞",
+        breadcrumb=["首頁", "新聞中心", "要聞"],
+        paragraphs=text.split("\n"),
+        subheadings=[],
+        images=[Image(url="/img/1.jpg", caption="圖")],
+        text=text,
+        text_hans=text,
+        charset="gbk",
+        cleaning=CleaningReport(pinyin_removed=3),
+    )
+
+
+def fake_clean(body: bytes, url: str | None = None, headers: Any = None) -> Article:
+    """A stand-in cleaner: refuses pages containing b'EMPTY', else returns a fixed article."""
+    if b"EMPTY" in body:
+        raise CleanError("no article body")
+    return make_article(text=body.decode("latin-1"))
+
+
+def test_build_record_is_complete_and_valid() -> None:
+    page = make_page()
+    record = build_record(make_article().to_dict(), page, CRAWL_ID)
+    assert validate_record(record) == []
+    assert record["id"] == "254967"  # from the URL: the article had none
+    assert record["url"] == URL
+    assert record["version"] == 1
+    assert record["crawl_id"] == CRAWL_ID
+    assert record["http_status"] == 200
+    assert record["fetched_at"] == page.fetched_at
+    assert record["content_sha256"] == content_sha256(page.body)
+    assert record["text_sha256"] == text_sha256("第一段。\n第二段。")
+    assert record["charset"] == "gbk"  # what the cleaner found beats the header
+    assert record["cleaning"]["unrecoverable_count"] == 0
+    assert record["warc_file"] is None
+
+
+def test_build_record_prefers_the_articles_id_and_is_pure() -> None:
+    article = make_article(article_id="999").to_dict()
+    before = json.dumps(article, sort_keys=True)
+    assert build_record(article, make_page(), CRAWL_ID)["id"] == "999"
+    assert json.dumps(article, sort_keys=True) == before
+
+
+def test_build_record_without_any_id() -> None:
+    with pytest.raises(ValueError, match="no article id"):
+        build_record(make_article().to_dict(), make_page(url="http://127.0.0.1:8123/about.html"), CRAWL_ID)
+
+
+def test_build_quarantine_entry() -> None:
+    entry = build_quarantine(make_page(), "clean_error", "no article body", CRAWL_ID)
+    assert entry["reason"] == "clean_error" and entry["detail"] == "no article body"
+    assert entry["id"] == "254967"
+    from archive.quarantine import validate_quarantine
+
+    assert validate_quarantine(entry) == []
+
+
+def test_clean_pipeline_quarantines_clean_errors() -> None:
+    crawler = get_crawler(PortalSpider, {"CLEAN_FUNCTION": "test_pipelines.fake_clean", "ARCHIVE_CRAWL_ID": CRAWL_ID})
+    pipeline = CleanPipeline.from_crawler(crawler)
+    good = pipeline.process_item(make_page(body=b"text"))
+    bad = pipeline.process_item(make_page(body=b"EMPTY"))
+    assert isinstance(good, ArticleRecord) and good.record["text"] == "text"
+    assert isinstance(bad, QuarantineRecord)
+    assert bad.record["reason"] == "clean_error" and bad.record["detail"] == "no article body"
+    assert crawler.stats.get_value("newsarchive/quarantined") == 1
+    assert crawler.stats.get_value("newsarchive/quarantined/clean_error") == 1
+    assert pipeline.process_item({"other": 1}) == {"other": 1}
+
+
+def test_clean_pipeline_lets_bugs_raise() -> None:
+    def broken(body: bytes, url: str | None = None, headers: Any = None) -> Article:
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        CleanPipeline(broken, CRAWL_ID).process_item(make_page())
+
+
+def test_clean_pipeline_reports_a_missing_cleaner() -> None:
+    crawler = get_crawler(PortalSpider, {"CLEAN_FUNCTION": "scraper.no_such_module.clean"})
+    with pytest.raises(RuntimeError, match="CLEAN_FUNCTION"):
+        CleanPipeline.from_crawler(crawler)
+
+
+def test_validate_pipeline_quarantines_invalid_records() -> None:
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_CRAWL_ID": CRAWL_ID})
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    page = make_page()
+    record = build_record(make_article().to_dict(), page, CRAWL_ID)
+    assert pipeline.process_item(ArticleRecord(record, page)).record is record
+    broken = dict(record, published_at="yesterday")
+    result = pipeline.process_item(ArticleRecord(broken, page))
+    assert isinstance(result, QuarantineRecord)
+    assert result.record["reason"] == "invalid_record" and "published_at" in result.record["detail"]
+    assert crawler.stats.get_value("newsarchive/quarantined/invalid_record") == 1
+
+
+def read_jsonl(directory: Path) -> list[dict[str, Any]]:
+    records = []
+    for path in sorted(directory.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            records += [json.loads(line) for line in handle]
+    return records
+
+
+def run_archive(root: Path, crawl_id: str, items: list[Any]) -> ArchivePipeline:
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(root), "ARCHIVE_CRAWL_ID": crawl_id})
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    for item in items:
+        pipeline.process_item(item)
+    pipeline.close_spider()
+    return pipeline
+
+
+def article_item(text: str, crawl_id: str, url: str = URL) -> ArticleRecord:
+    page = make_page(url=url, body=text.encode("utf-8"))
+    return ArticleRecord(build_record(make_article(text).to_dict(), page, crawl_id), page)
+
+
+def test_archive_pipeline_writes_versions_and_manifest(tmp_path: Path) -> None:
+    first = "crawl-1"
+    page = make_page(body=b"EMPTY")
+    quarantined = QuarantineRecord(build_quarantine(page, "clean_error", "no article body", first), page)
+    pipeline = run_archive(tmp_path, first, [article_item("甲", first), article_item("甲", first), quarantined])
+    assert pipeline.counts == {"archived": 1, "unchanged": 0, "new_version": 0, "quarantined": 1, "skipped": 1}
+    (record,) = read_jsonl(tmp_path / "articles")
+    assert record["version"] == 1 and record["warc_file"].endswith(".warc.gz") and record["warc_offset"] >= 0
+    (entry,) = read_jsonl(tmp_path / "quarantine")
+    assert entry["reason"] == "clean_error" and entry["warc_record_id"]
+    manifest = json.loads((tmp_path / "manifests" / f"{first}.json").read_text(encoding="utf-8"))
+    assert manifest["summary"]["archived"] == 1 and manifest["summary"]["quarantined"] == 1
+    assert {f["kind"] for f in manifest["files"]} >= {"articles", "quarantine", "warc"}
+
+    second = "crawl-2"
+    other = "http://127.0.0.1:8123/news/yw/202508/t20250826_1.html"
+    pipeline = run_archive(tmp_path, second, [article_item("甲", second), article_item("乙", second, other)])
+    assert pipeline.counts["unchanged"] == 1 and pipeline.counts["archived"] == 1
+
+    third = "crawl-3"
+    pipeline = run_archive(tmp_path, third, [article_item("甲 changed", third)])
+    assert pipeline.counts["new_version"] == 1 and pipeline.counts["archived"] == 1
+    versions = sorted((r["id"], r["version"]) for r in read_jsonl(tmp_path / "articles"))
+    assert versions == [("1", 1), ("254967", 1), ("254967", 2)]
+
+
+def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path) -> None:
+    run_archive(tmp_path, "once", [])
+    with pytest.raises(FileExistsError, match="once"):
+        run_archive(tmp_path, "once", [])
