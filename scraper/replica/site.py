@@ -235,9 +235,13 @@ class Portal:
     def page(self, path: str) -> Response:
         """Status, headers and body for a request path (query string ignored)."""
         path = path.split("?", 1)[0].split("#", 1)[0]
-        if path not in self._cache:
-            self._cache[path] = self._respond(path)
-        return self._cache[path]
+        cached = self._cache.get(path)
+        if cached is None:
+            cached = self._respond(path)
+            # Only pages that exist are kept: a crawler probing random paths must not grow the cache.
+            if cached[0] == 200:
+                self._cache[path] = cached
+        return cached
 
     def _respond(self, path: str) -> Response:
         if path in self._by_path:
