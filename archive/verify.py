@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import zlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -17,7 +16,6 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from .layout import (
     ARTICLES,
-    CDXJ,
     QUARANTINE,
     WARC,
     ArchiveFile,

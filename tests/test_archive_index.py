@@ -1,0 +1,73 @@
+"""ArchiveIndex decides new / unchanged / new_version from what is committed, and its cache never outranks the files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.index import ArchiveIndex
+from archive.layout import ArchiveLayout
+from archive.schema import text_sha256
+from archive.testing import sample_record, write_sample_crawl
+from archive.writer import JsonlWriter
+
+
+def test_unseen_id_is_new_version_one(tmp_path: Path) -> None:
+    assert ArchiveIndex.open(tmp_path).decide("1", text_sha256("a")) == ("new", 1)
+
+
+def test_same_text_is_unchanged_and_changed_text_is_the_next_version(tmp_path: Path) -> None:
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
+    write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "b", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
+    index = ArchiveIndex.open(tmp_path)
+    assert index.decide("1", text_sha256("b")) == ("unchanged", 2)
+    assert index.decide("1", text_sha256("a")) == ("new_version", 3)  # reverting to old text is still a new version
+    assert index.get("1").url.endswith("/1.html")
+
+
+def test_record_updates_decisions_within_a_crawl(tmp_path: Path) -> None:
+    index = ArchiveIndex(tmp_path)
+    index.record("5", text_sha256("x"), 1, "http://u/5")
+    assert index.decide("5", text_sha256("x")) == ("unchanged", 1)
+    index.record("5", text_sha256("old"), 0, "http://u/5")  # an older version never replaces a newer one
+    assert index.get("5").version == 1
+
+
+def test_index_is_persisted_and_reused_when_files_are_unchanged(tmp_path: Path) -> None:
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")])
+    ArchiveIndex.open(tmp_path)
+    path = ArchiveLayout(tmp_path).index_path
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["articles"]["1"][:2] == [text_sha256("a"), 1]
+    # Plant a marker that only a reused (not rebuilt) index would return.
+    data["articles"]["1"][0] = "f" * 64
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert ArchiveIndex.open(tmp_path).get("1").text_sha256 == "f" * 64
+
+
+def test_stale_index_is_rebuilt_when_new_files_were_committed(tmp_path: Path) -> None:
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
+    ArchiveIndex.open(tmp_path)
+    write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "b", crawl_id="c2"), sample_record("2", 1, "c", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
+    index = ArchiveIndex.open(tmp_path)
+    assert index.decide("1", text_sha256("b")) == ("unchanged", 2)
+    assert "2" in index and len(index) == 2
+
+
+def test_unreadable_index_is_rebuilt(tmp_path: Path) -> None:
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")])
+    ArchiveLayout(tmp_path).index_path.write_text("{not json", encoding="utf-8")
+    assert ArchiveIndex.open(tmp_path).decide("1", text_sha256("a")) == ("unchanged", 1)
+
+
+def test_saving_while_an_article_file_is_still_open_is_refused(tmp_path: Path) -> None:
+    index = ArchiveIndex.open(tmp_path)
+    writer = JsonlWriter(ArchiveLayout(tmp_path).articles_dir, "c1")
+    writer.write(sample_record("1", crawl_id="c1"))
+    index.record("1", text_sha256("x"), 1, "http://u/1")
+    with pytest.raises(RuntimeError, match="close the JsonlWriter"):
+        index.save()
+    writer.close()
+    index.save()
+    assert ArchiveIndex.open(tmp_path).get("1") is not None
