@@ -1,0 +1,26 @@
+# Build, test and demo from a clean clone: `make test`, `make demo`, `make clean`.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: all venv test demo clean
+
+all: test
+
+# The stamp depends on pyproject.toml, so changed dependencies reinstall.
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+demo: $(STAMP)
+	$(VENV)/bin/newsarchive demo
+
+clean:
+	rm -rf demo-archive
