@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-# The portal's full-width step: ASCII byte -> the GBK pair it replaced.
-ASCII_TO_FULLWIDTH: dict[int, bytes] = {
-    ord(","): "，".encode("gbk"), ord(":"): "：".encode("gbk"), ord("?"): "？".encode("gbk"),
-    ord("!"): "！".encode("gbk"), ord(";"): "；".encode("gbk"), ord("("): "（".encode("gbk"),
-    ord(")"): "）".encode("gbk"), ord("@"): "＠".encode("gbk"),
-}
+# The portal's full-width step: ASCII byte -> the GBK pair (row A3) it replaced.
+ASCII_TO_FULLWIDTH: dict[int, bytes] = {b: bytes((0xA3, b + 0x80)) for b in range(0x21, 0x7F)}
 
 
 def is_lead(byte: int) -> bool:

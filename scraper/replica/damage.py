@@ -19,12 +19,11 @@ SEED_READINGS: dict[str, str] = {
     "貿": "mào", "驅": "qū",
 }
 
-# Full-width punctuation the portal turns into ASCII (GBK A3 xx -> one byte).
-FULLWIDTH_TO_ASCII: dict[bytes, bytes] = {
-    "，".encode("gbk"): b",", "：".encode("gbk"): b":", "？".encode("gbk"): b"?",
-    "！".encode("gbk"): b"!", "；".encode("gbk"): b";", "（".encode("gbk"): b"(",
-    "）".encode("gbk"): b")", "＠".encode("gbk"): b"@",
-}
+# The portal's full-width step turns the whole full-width row of GBK (A3 A1-A3 FE,
+# U+FF01-U+FF5E) into ASCII. PORTAL.md lists `，：？！；（＠`; the seed also shows
+# `①|`, `12.8%` and `10+X`, and `①|` (bytes D9 7C = 質) would have drawn a `(zhì)`
+# had the `|` been ASCII before the pinyin step: it was `｜`.
+FULLWIDTH_TO_ASCII: dict[bytes, bytes] = {bytes((0xA3, b)): bytes((b - 0x80,)) for b in range(0xA1, 0xFF)}
 
 ReadingTable = Mapping[bytes, bytes]
 

@@ -6,9 +6,19 @@ Output is a str with `&nbsp;` entities only (NBSP is not in GBK); `variants` add
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from html import escape as _escape_html
 
 from scraper.replica.model import Article, Block, Column
+
+# The publishers write these full-width; the portal turns them into ASCII and the
+# cleaner leaves them so (PORTAL.md's finished title keeps `|`), so truths hold ASCII.
+PUBLISHED_FORMS = str.maketrans({"|": "｜", "%": "％", "+": "＋"})
+
+
+def escape(text: str) -> str:
+    """Text as the publisher wrote it, escaped for HTML."""
+    return _escape_html(text.translate(PUBLISHED_FORMS))
+
 
 SITE_NAME = "資訊門戶"
 # The class names vary across the family of sites; both shapes must stay parseable.
