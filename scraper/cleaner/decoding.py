@@ -1,0 +1,95 @@
+"""Decide how to read a raw body: its charset from BOM, HTTP header, `<meta>` or the bytes.
+
+GBK-family pages stay bytes for the repair (bytes hold more than decoded text);
+others become text, where a `?` may stand for a byte the server lost.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+GBK_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "csgb2312", "ms936", "windows-936"})
+_CHARSET_IN_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+META_SNIFF_BYTES = 4096  # browsers look for <meta charset> within the first 1024+ bytes
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """How a body is to be read: `gbk` bytes for the repair, or `text`."""
+
+    charset: str  # the charset the page is actually in
+    source: str  # bom | header | meta | detected
+    gbk_bytes: bytes | None
+    text: str | None
+
+
+def _normalise(name: str) -> str:
+    name = name.strip().lower()
+    try:
+        name = codecs.lookup(name).name
+    except LookupError:
+        return name
+    return "gbk" if name in GBK_FAMILY else name
+
+
+def header_charset(headers: Mapping[str, str] | None) -> str | None:
+    """The charset named by a Content-Type header, if any."""
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == "content-type":
+            match = _CHARSET_IN_HEADER.search(value)
+            return _normalise(match.group(1)) if match else None
+    return None
+
+
+def meta_charset(body: bytes) -> str | None:
+    """The charset named by a `<meta>` tag near the top of the page, if any."""
+    match = _META_CHARSET.search(body[:META_SNIFF_BYTES])
+    return _normalise(match.group(1).decode("ascii", "replace")) if match else None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read(body: bytes, charset: str, source: str) -> Decoded | None:
+    if charset == "gbk":
+        return Decoded("gbk", source, body, None)
+    if charset == "utf-8":
+        return Decoded("utf-8", source, None, body.decode("utf-8")) if _is_utf8(body) else None
+    try:
+        return Decoded(charset, source, None, body.decode(charset))
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
+    """Pick the charset: BOM, then header, then meta, each only if the bytes agree.
+
+    A declaration the bytes contradict (a `utf-8` header on GBK bytes) is skipped;
+    with nothing usable, valid UTF-8 is UTF-8 and anything else is GBK.
+
+    >>> decode_body("治療".encode("gbk"), {"Content-Type": "text/html; charset=utf-8"}).charset
+    'gbk'
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return Decoded(name, "bom", None, body[len(bom):].decode(name, "replace"))
+    for charset, source in ((header_charset(headers), "header"), (meta_charset(body), "meta")):
+        if charset:
+            decoded = _read(body, charset, source)
+            if decoded is not None:
+                return decoded
+    if _is_utf8(body):
+        return Decoded("utf-8", "detected", None, body.decode("utf-8"))
+    return Decoded("gbk", "detected", body, None)

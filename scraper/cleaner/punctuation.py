@@ -1,0 +1,82 @@
+"""Give Chinese text back the full-width punctuation the portal turned into ASCII.
+
+ASCII stays inside Latin words and numbers (`10:30`, `1,000`, `CanScan?`).
+"""
+
+from __future__ import annotations
+
+import re
+
+FULLWIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+_CJK_PUNCT = "，。、；：？！“”‘’（）《》「」『』…—·"
+
+
+def is_cjk(ch: str) -> bool:
+    """A Han character or Chinese punctuation (what makes a context Chinese)."""
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd"
+
+
+def _neighbour(text: str, index: int, step: int) -> str:
+    """The nearest character that is not itself swappable punctuation or a space."""
+    i = index + step
+    while 0 <= i < len(text) and (text[i] in FULLWIDTH or text[i] == " "):
+        i += step
+    return text[i] if 0 <= i < len(text) else ""
+
+
+def _closing_paren(text: str, start: int) -> int | None:
+    depth = 0
+    for i in range(start, min(len(text), start + 80)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def restore_fullwidth(text: str) -> tuple[str, int]:
+    """Swap ASCII punctuation for full-width where it sits in Chinese text.
+
+    Returns the text and the number of characters swapped.
+
+    >>> restore_fullwidth("去年8月,2024年(試行)啟動:FDA,不僅如此?")
+    ('去年8月，2024年（試行）啟動：FDA，不僅如此？', 6)
+    >>> restore_fullwidth("10:30 at 1,000 CanScan?")
+    ('10:30 at 1,000 CanScan?', 0)
+    """
+    chars = list(text)
+    count = 0
+    for i, ch in enumerate(text):
+        if ch not in FULLWIDTH or chars[i] != ch:
+            continue
+        before, after = _neighbour(text, i, -1), _neighbour(text, i, 1)
+        if ch == "(":
+            end = _closing_paren(text, i)
+            if end is not None and (is_cjk(before) or is_cjk(_neighbour(text, end, 1))):
+                chars[i], chars[end] = "（", "）"
+                count += 2
+            continue
+        if ch == ")":
+            continue
+        if before.isdigit() and after.isdigit():
+            continue  # 10:30, 1,000
+        if ch in "?!" and before and not is_cjk(before):
+            continue  # a Latin question stays Latin
+        if is_cjk(before) or is_cjk(after):
+            chars[i] = FULLWIDTH[ch]
+            count += 1
+    return "".join(chars), count
+
+
+_LEAKED_TAG = re.compile(r"(?<![<\w])/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
+
+
+def remove_leaked_markup(text: str) -> tuple[str, int]:
+    """Drop closing tags that lost their `<` and leaked into the text (`?/p>`).
+
+    >>> remove_leaked_markup("有限。”/p>")
+    ('有限。”', 1)
+    """
+    return _LEAKED_TAG.subn("", text)
