@@ -8,11 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # Subcommands whose arguments belong to another module: (module, function, help).
 DELEGATED: dict[str, tuple[str, str, str]] = {
@@ -92,11 +93,13 @@ def summary_lines(result: CrawlResult) -> list[str]:
 
 def check_result(result: CrawlResult, start_url: str) -> int:
     """Print the summary; 0 if the crawl archived (or confirmed) articles, 1 otherwise."""
+    if result.failures:  # the crawl did not even start: the summary would be all zeros
+        print(f"error: the crawl failed: {'; '.join(result.failures)}", file=sys.stderr)
+        return 1
     print("\n".join(summary_lines(result)))
     reason = result.stats.get("finish_reason")
-    if result.failures or reason not in (None, "finished"):
-        problems = "; ".join(result.failures) or f"finish reason {reason!r}"
-        print(f"error: the crawl did not finish cleanly: {problems}", file=sys.stderr)
+    if reason != "finished":
+        print(f"error: the crawl did not finish cleanly (finish reason {reason!r}); see the log", file=sys.stderr)
         return 1
     if result.count("articles_found") == 0:
         print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
@@ -135,23 +138,26 @@ def prepare_demo_dir(out: Path) -> None:
     raise CliError(f"{out} is not empty and does not look like a demo archive; refusing to touch it (pick another --out)")
 
 
-def start_replica(articles: int, seed: int) -> tuple[subprocess.Popen[str], str]:
-    """Start the replica portal on a free loopback port; return the process and its URL."""
+def start_replica(articles: int, seed: int, log: IO[bytes]) -> tuple[subprocess.Popen[str], str]:
+    """Start the replica portal on a free loopback port; return the process and its URL.
+
+    Its request log goes to `log`, so that it does not drown the demo's summary.
+    """
     import selectors
 
     command = [sys.executable, "-m", "scraper.replica", "--port", "0", "--articles", str(articles), "--seed", str(seed)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     assert proc.stdout is not None
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout=REPLICA_START_TIMEOUT):
-            stop_process(proc)
-            raise CliError(f"the replica portal printed nothing within {REPLICA_START_TIMEOUT:.0f} s")
-    line = proc.stdout.readline()
+        ready = selector.select(timeout=REPLICA_START_TIMEOUT)
+    line = proc.stdout.readline() if ready else ""
     match = REPLICA_URL_RE.search(line)
     if not match:
         stop_process(proc)
-        raise CliError(f"the replica portal did not start (exit code {proc.returncode}); it said: {line.strip()!r}")
+        log.seek(0)
+        said = log.read().decode("utf-8", "replace")[-2000:]
+        raise CliError(f"the replica portal did not start within {REPLICA_START_TIMEOUT:.0f} s (exit code {proc.returncode}): {line.strip()}\n{said}")
     return proc, match.group(1)
 
 
@@ -170,12 +176,13 @@ def stop_process(proc: subprocess.Popen[str]) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     prepare_demo_dir(out)
-    proc, url = start_replica(args.articles, args.seed)
-    try:
-        print(f"replica portal with {args.articles} articles at {url}")
-        result = run_crawl(url, out, None, args.set, args.loglevel)
-    finally:
-        stop_process(proc)
+    with tempfile.TemporaryFile() as replica_log:
+        proc, url = start_replica(args.articles, args.seed, replica_log)
+        try:
+            print(f"replica portal with {args.articles} articles at {url}")
+            result = run_crawl(url, out, None, args.set, args.loglevel)
+        finally:
+            stop_process(proc)
     code = check_result(result, url)
     if code == 0:
         print(f"crawl wall time: {result.seconds:.1f} s for {result.count('articles_found')} articles")
