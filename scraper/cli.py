@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     crawl = sub.add_parser("crawl", parents=[common], help="crawl a portal into an archive directory")
     crawl.add_argument("--start-url", help="the portal's home page (required)")
-    crawl.add_argument("--out", default="archive", help="archive directory (default ./archive)")
+    crawl.add_argument("--out", required=True, help="archive directory (created if missing; reused across crawls)")
     crawl.add_argument("--crawl-id", help="name of this crawl (default: UTC timestamp + random suffix)")
     crawl.add_argument("--loglevel", default="INFO", help="Scrapy log level (default INFO)")
     crawl.set_defaults(handler=cmd_crawl)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.cli import build_settings, main, prepare_demo_dir, CliError
+from scraper.cli import CliError, build_settings, main, prepare_demo_dir
 
 SUBCOMMANDS = ("demo", "portal", "crawl", "clean", "verify", "stats", "export")
 
@@ -23,6 +23,13 @@ def test_help_lists_every_subcommand() -> None:
 def test_crawl_without_start_url_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["crawl", "--out", "x"]) == 2
     assert "--start-url" in capsys.readouterr().err
+
+
+def test_crawl_without_out_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["crawl", "--start-url", "http://127.0.0.1:1/"])
+    assert exit_info.value.code == 2
+    assert "--out" in capsys.readouterr().err
 
 
 def test_bad_setting_override(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -195,3 +195,9 @@ def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path) -> None:
     run_archive(tmp_path, "once", [])
     with pytest.raises(FileExistsError, match="once"):
         run_archive(tmp_path, "once", [])
+
+
+def test_archive_pipeline_refuses_a_source_package(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    with pytest.raises(FileExistsError, match="Python package"):
+        run_archive(tmp_path, "pkg", [])

@@ -103,6 +103,11 @@ class ArchivePipeline:
         manifest = self.layout.manifest_path(options.crawl_id)
         if manifest.exists():
             raise FileExistsError(f"{manifest} exists: crawl id {options.crawl_id!r} was used; pick a new ARCHIVE_CRAWL_ID")
+        if (options.root / "__init__.py").exists():
+            # The default ARCHIVE_DIR "archive" is also the name of our source package at the repo root.
+            raise FileExistsError(
+                f"ARCHIVE_DIR {options.root} is a Python package, not an archive; pass -s ARCHIVE_DIR=<dir> (or --out)"
+            )
         self.layout.ensure_dirs()
         self._started_at = utc_now_iso()
         self._started = time.monotonic()
