@@ -1,11 +1,10 @@
-"""Build the cleaner's character model (frequencies, two-character words) from jieba and OpenCC.
+"""Build the cleaner's character model (character and within-word pair counts) from jieba and OpenCC.
 
 Run `python tools/build_charmodel.py` to regenerate scraper/cleaner/data/.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from pathlib import Path
 
@@ -13,9 +12,10 @@ import jieba
 import opencc
 
 DATA = Path(__file__).resolve().parent.parent / "scraper" / "cleaner" / "data"
-OUT = DATA / "charfreq.tsv"
-WORDS_OUT = DATA / "words2.txt"
-MIN_WORD_FREQ = 20  # below this jieba's two-character entries are mostly names and noise
+CHARS_OUT = DATA / "charfreq.tsv"
+PAIRS_OUT = DATA / "pairfreq.tsv"
+MIN_PAIR_COUNT = 30  # rarer pairs are mostly names; the unigram covers them
+CJK_RANGE = range(0x3400, 0xA000)
 
 # jieba's list has no punctuation; these shares of all characters are typical of
 # news prose (a full stop every ~30 characters, a comma every ~15).
@@ -27,51 +27,50 @@ PUNCTUATION_SHARE = {
 }
 
 
-def simplified_counts() -> Counter[str]:
-    counts: Counter[str] = Counter()
+def jieba_words() -> list[tuple[str, int]]:
     dict_path = Path(jieba.__file__).parent / "dict.txt"
     with dict_path.open(encoding="utf-8") as lines:
-        for line in lines:
-            word, freq, *_ = line.split(" ")
-            for ch in word:
-                counts[ch] += int(freq)
-    return counts
+        return [(word, int(freq)) for word, freq, *_ in (line.split(" ") for line in lines)]
 
 
-def two_character_words(converters: list[opencc.OpenCC]) -> set[str]:
-    words: set[str] = set()
-    dict_path = Path(jieba.__file__).parent / "dict.txt"
-    with dict_path.open(encoding="utf-8") as lines:
-        for line in lines:
-            word, freq, *_ = line.split(" ")
-            if len(word) == 2 and int(freq) >= MIN_WORD_FREQ:
-                words.add(word)
-                words.update(conv.convert(word) for conv in converters)
-    return words
+def traditional_forms(words: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Each word in its Simplified form and every Traditional form OpenCC knows."""
+    # OpenCC's standards differ (为 -> 爲 in s2t, 為 in s2tw/s2hk): keep every form.
+    converters = [opencc.OpenCC(name) for name in ("s2t", "s2tw", "s2hk")]
+    out = []
+    for word, freq in words:
+        for form in {word, *(conv.convert(word) for conv in converters)}:
+            out.append((form, freq))
+    return out
 
 
 def main() -> None:
-    # OpenCC's standards differ (为 -> 爲 in s2t, 為 in s2tw/s2hk): credit every form.
-    converters = [opencc.OpenCC(name) for name in ("s2t", "s2tw", "s2hk")]
-    simplified = simplified_counts()
-    counts: Counter[str] = Counter()
-    for ch, n in simplified.items():
-        forms = {conv.convert(ch) for conv in converters}
-        for form in forms:
-            counts[form] += n
-        if forms != {ch}:
-            # The portal's conversion leaves some characters Simplified.
-            counts[ch] += n // 20 + 1
-    total = sum(counts.values())
+    words = traditional_forms(jieba_words())
+    chars: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for word, freq in words:
+        for ch in word:
+            chars[ch] += freq
+        for a, b in zip(word, word[1:]):
+            pairs[a + b] += freq
+    # Variants the converters never produce (癥 for 症) get a share of their Simplified form.
+    t2s = opencc.OpenCC("t2s")
+    for code in CJK_RANGE:
+        ch = chr(code)
+        simple = t2s.convert(ch)
+        if simple != ch and chars[ch] == 0 and chars[simple]:
+            chars[ch] = chars[simple] // 10
+    total = sum(chars.values())
     for ch, share in PUNCTUATION_SHARE.items():
-        counts[ch] = int(total * share)
-    total = sum(counts.values())
-    with OUT.open("w", encoding="utf-8") as out:
-        for ch, n in counts.most_common():
+        chars[ch] = int(total * share)
+    with CHARS_OUT.open("w", encoding="utf-8") as out:
+        for ch, n in chars.most_common():
             if len(ch) == 1 and n > 0:
-                out.write(f"{ch}\t{-math.log(n / total):.3f}\n")
-    words = two_character_words(converters)
-    WORDS_OUT.write_text("".join(f"{w}\n" for w in sorted(words)), encoding="utf-8")
+                out.write(f"{ch}\t{n}\n")
+    with PAIRS_OUT.open("w", encoding="utf-8") as out:
+        for pair, n in sorted(pairs.items()):
+            if n >= MIN_PAIR_COUNT:
+                out.write(f"{pair}\t{n}\n")
 
 
 if __name__ == "__main__":

@@ -1,29 +1,43 @@
-"""A character-frequency model built from clean text: the cost of reading a character.
+"""A character model built from clean text: the cost of reading a character after another.
 
-Used to choose between candidate restorations; the table is built by tools/build_charmodel.py.
+Unigram shares interpolated with within-word pair counts (jieba's word list in
+Traditional forms, built by tools/build_charmodel.py); costs are negative logs.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
 from scraper.cleaner.gbk import is_private_use
 
-# Costs are negative natural logs of a character's share of clean text.
 ASCII_COST = 1.0
 UNSEEN_COST = 18.0  # rarer than anything in the table: a character no clean text uses
 PRIVATE_USE_COST = 25.0  # user-defined GBK pairs never occur in real text
+PAIR_WEIGHT = 0.5  # share of the pair estimate when the previous character is known
+
+
+def _rows(name: str) -> list[tuple[str, int]]:
+    text = resources.files("scraper.cleaner").joinpath(f"data/{name}").read_text("utf-8")
+    return [(key, int(count)) for key, count in (line.split("\t") for line in text.splitlines())]
 
 
 @lru_cache(maxsize=1)
-def _table() -> dict[str, float]:
-    text = resources.files("scraper.cleaner").joinpath("data/charfreq.tsv").read_text("utf-8")
-    table: dict[str, float] = {}
-    for line in text.splitlines():
-        ch, cost = line.split("\t")
-        table[ch] = float(cost)
-    return table
+def _unigrams() -> tuple[dict[str, float], int]:
+    rows = _rows("charfreq.tsv")
+    total = sum(n for _, n in rows)
+    return {ch: n / total for ch, n in rows}, total
+
+
+@lru_cache(maxsize=1)
+def _pairs() -> tuple[dict[str, int], Counter[str]]:
+    pairs = dict(_rows("pairfreq.tsv"))
+    left: Counter[str] = Counter()
+    for pair, n in pairs.items():
+        left[pair[0]] += n
+    return pairs, left
 
 
 def char_cost(ch: str) -> float:
@@ -36,18 +50,8 @@ def char_cost(ch: str) -> float:
         return ASCII_COST
     if is_private_use(ch):
         return PRIVATE_USE_COST
-    return _table().get(ch, UNSEEN_COST)
-
-
-# A character that makes a known two-character word with its neighbour is far
-# likelier in clean text than its own share says; mojibake rarely forms words.
-WORD_BONUS = 5.0
-
-
-@lru_cache(maxsize=1)
-def _words() -> frozenset[str]:
-    text = resources.files("scraper.cleaner").joinpath("data/words2.txt").read_text("utf-8")
-    return frozenset(text.split())
+    share = _unigrams()[0].get(ch)
+    return -math.log(share) if share else UNSEEN_COST
 
 
 SENTENCE_END, CLAUSE_MARK, OPENING, CLOSING, HAN, SYMBOL = range(6)
@@ -78,14 +82,22 @@ def follow_cost(first: int | None, second: int | None) -> float:
 
 
 def pair_cost(prev: str | None, ch: str) -> float:
-    """Cost of `ch` after `prev`: its own cost, less a bonus when the two form a word.
+    """Cost of `ch` after `prev`: the unigram interpolated with the within-word pair estimate.
 
     >>> pair_cost("規", "模") < pair_cost("規", "。")
     True
     >>> pair_cost("。", "”") < pair_cost("。", "。")
     True
+    >>> pair_cost("空白", "。"[-1]) < pair_cost("白", "海")
+    True
     """
-    cost = char_cost(ch) + follow_cost(char_class(prev), char_class(ch))
-    if prev is not None and prev + ch in _words():
-        cost -= WORD_BONUS
-    return cost
+    base = char_cost(ch)
+    extra = follow_cost(char_class(prev), char_class(ch))
+    if prev is None or ch < "\x80" or base >= UNSEEN_COST:
+        return base + extra
+    pairs, left = _pairs()
+    seen_after = left.get(prev[-1], 0)
+    if not seen_after:
+        return base + extra
+    conditional = pairs.get(prev[-1] + ch, 0) / seen_after
+    return -math.log(PAIR_WEIGHT * conditional + (1 - PAIR_WEIGHT) * math.exp(-base)) + extra

@@ -19,7 +19,7 @@ SOURCE_PATTERN = re.compile(r"來源\s*[:：]\s*([^\s|｜]+)")
 BREADCRUMB_CLASSES = re.compile(r"position|crumb|location|path|nav-?bar", re.I)
 BODY_CLASSES = re.compile(r"TRS_|article-?content|content|article-?body|text", re.I)
 TITLE_CLASSES = re.compile(r"title", re.I)
-BYLINE_CLASSES = re.compile(r"editor|author|byline", re.I)
+BYLINE_CLASSES = re.compile(r"^(?:editor|author|byline)")  # not TRS_Editor, the body
 MAX_CAPTION_CHARS = 60  # captions are a phrase; paragraphs run to sentences
 MAX_SUBHEADING_CHARS = 40
 

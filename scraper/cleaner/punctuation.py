@@ -70,13 +70,15 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     return "".join(chars), count
 
 
-_LEAKED_TAG = re.compile(r"(?<![<\w])/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
+_LEAKED_TAG = re.compile(r"<?/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
 
 
 def remove_leaked_markup(text: str) -> tuple[str, int]:
-    """Drop closing tags that lost their `<` and leaked into the text (`?/p>`).
+    """Drop closing tags that leaked into the text, with or without their `<` (`?/p>`).
 
-    >>> remove_leaked_markup("有限。”/p>")
-    ('有限。”', 1)
+    Parsed HTML holds no tags in its text, so any left there leaked.
+
+    >>> remove_leaked_markup("有限。”/p>特異型/通用型")
+    ('有限。”特異型/通用型', 1)
     """
     return _LEAKED_TAG.subn("", text)

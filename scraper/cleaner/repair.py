@@ -214,10 +214,14 @@ class _Lattice:
 
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
-        self.agenda: dict[int, dict[Any, _Node]] = {0: {None: _Node(0.0, None, "", None)}}
+        self.agenda: dict[int, dict[tuple[Any, bytes | None], _Node]] = {
+            0: {(None, None): _Node(0.0, None, "", None)}}
 
-    def push(self, index: int, key: Any, node: _Node) -> None:
+    def push(self, index: int, pending: Any, node: _Node) -> None:
+        # Paths merge only when both the waiting byte and the last character agree:
+        # the next character's cost depends on the last one.
         states = self.agenda.setdefault(index, {})
+        key = (pending, node.last)
         best = states.get(key)
         if best is None or node.cost < best.cost:
             states[key] = node
@@ -230,22 +234,25 @@ class _Lattice:
             if not states:
                 i += 1
                 continue
-            if len(states) == 1 and None in states and tokens[i] in PLAIN_ASCII:
-                i = self._plain_run(i, states[None])
-                continue
-            for key, node in states.items():
-                if key is None:
+            if len(states) == 1 and tokens[i] in PLAIN_ASCII:
+                (pending, _), node = next(iter(states.items()))
+                if pending is None:
+                    i = self._plain_run(i, node)
+                    continue
+            for (pending, _), node in states.items():
+                if pending is None:
                     self.from_aligned(i, node)
-                elif key == UNKNOWN_LEAD:
+                elif pending == UNKNOWN_LEAD:
                     self.from_lost_lead(i, node)
                 else:
-                    self.from_lead(i, key, node)
+                    self.from_lead(i, pending, node)
             i += 1
-        final = self.agenda.get(n, {})
-        for key, node in list(final.items()):
-            if key is not None:  # a lead byte left waiting at the very end
-                final[key] = _Node(node.cost + MARKER_COST, node, Marker("lead byte at end of text"), None)
-        return min(final.values(), key=lambda nd: nd.cost)
+        final = []
+        for (pending, _), node in self.agenda.get(n, {}).items():
+            if pending is not None:  # a lead byte left waiting at the very end
+                node = _Node(node.cost + MARKER_COST, node, Marker("lead byte at end of text"), None)
+            final.append(node)
+        return min(final, key=lambda nd: nd.cost)
 
     def _plain_run(self, i: int, node: _Node) -> int:
         tokens, n = self.tokens, len(self.tokens)
@@ -364,11 +371,20 @@ class _Lattice:
         self._after_lost_byte(i + 1, chosen)
 
     def _after_lost_byte(self, i: int, node: _Node) -> None:
-        """The server may have swallowed the ASCII byte after the one it lost."""
-        t = self.tokens[i] if i < len(self.tokens) else None
-        if _markup_follows(self.tokens, i):
+        """The server may have swallowed the ASCII byte after the one it lost.
+
+        It swallows exactly when two ASCII bytes follow (server_decode's rule): then
+        a byte is surely gone (a `<` if a closing tag follows). Before a digit or a
+        letter it may be gone (`?0年` was `10年`); before punctuation it rarely is.
+        """
+        tokens = self.tokens
+        t = tokens[i] if i < len(tokens) else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if _markup_follows(tokens, i):
             self.push(i, None, _Node(node.cost, node, "<", None, ("markup",)))
-        elif isinstance(t, int) and 0 <= t < 0x80:
+        elif isinstance(t, int) and 0 <= t < 0x80 and isinstance(after, int) and 0 <= after < 0x80:
+            self.push(i, None, _Node(node.cost + MARKER_COST, node, Marker("an ASCII byte was lost"), None))
+        elif isinstance(t, int) and 0 <= t < 0x80 and chr(t).isalnum():
             self.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node,
                                      Marker("an ASCII byte after a lost byte may be lost"), None))
         else:
