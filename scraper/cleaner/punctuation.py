@@ -36,6 +36,14 @@ def _closing_paren(text: str, start: int) -> int | None:
     return None
 
 
+def _is_number_separator(text: str, index: int) -> bool:
+    """`1,000` and `10:30` keep ASCII; `45,20余` is a clause break between two numbers."""
+    digits = 0
+    while index + 1 + digits < len(text) and text[index + 1 + digits].isdigit():
+        digits += 1
+    return digits == 3 if text[index] == "," else digits == 2 if text[index] == ":" else True
+
+
 def restore_fullwidth(text: str) -> tuple[str, int]:
     """Swap ASCII punctuation for full-width where it sits in Chinese text.
 
@@ -45,6 +53,8 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     ('去年8月，2024年（試行）啟動：FDA，不僅如此？', 6)
     >>> restore_fullwidth("10:30 at 1,000 CanScan?")
     ('10:30 at 1,000 CanScan?', 0)
+    >>> restore_fullwidth("覆蓋10萬45,20余項45?")
+    ('覆蓋10萬45，20余項45？', 2)
     """
     chars = list(text)
     count = 0
@@ -61,8 +71,11 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
         if ch == ")":
             continue
         if before.isdigit() and after.isdigit():
-            continue  # 10:30, 1,000
-        if ch in "?!" and before and not is_cjk(before):
+            if not _is_number_separator(text, i):
+                chars[i] = FULLWIDTH[ch]
+                count += 1
+            continue  # 10:30, 1,000 keep ASCII
+        if ch in "?!" and before.isascii() and before.isalpha():
             continue  # a Latin question stays Latin
         if is_cjk(before) or is_cjk(after):
             chars[i] = FULLWIDTH[ch]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from scraper.cleaner.charmodel import HAN, SYMBOL, ASCII_COST, char_class, char_cost, follow_cost, pair_cost
+from scraper.cleaner.charmodel import HAN, OPENING, SYMBOL, ASCII_COST, char_class, char_cost, follow_cost, pair_cost
 from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_trail
 from scraper.cleaner.readings import (
     MAX_READING_LETTERS,
@@ -43,6 +43,9 @@ SOFT_MARKER_COST = 4.0  # a byte that may or may not have been swallowed
 QMARK_BEFORE_QMARK_COST = 20.0  # `??` in Chinese text is a run of lost bytes
 QMARK_BEFORE_SWAPPED_COST = 6.0  # `?!`, `?;`: the hallmark of a lost byte, rare as prose
 LONE_LETTER_COST = 5.0  # one Latin letter between two Chinese characters
+OPENING_AT_BLOCK_END_COST = 8.0  # an opening quote never ends a paragraph
+BLOCK_END_BYTES = frozenset(b"<\r\n")
+LATIN_START_COST = 4.0  # a Latin word right after a Chinese character: about one in 200 characters
 
 MARKER = "\ufffd"
 _TAG_BASE = 0xE0030  # invisible tag digits carry a marker's index through parsing
@@ -196,14 +199,17 @@ def _choice_cost(ch: str, node: _Node, next_lead: int | None = None) -> float:
 
 
 def _best_pair(node: _Node, firsts: Iterable[int], seconds: Iterable[int],
-               next_lead: int | None = None) -> tuple[str, int, int, float, list[str]]:
+               next_lead: int | None = None, block_ends: bool = False) -> tuple[str, int, int, float, list[str]]:
     """The cheapest character among pairs (first, second); returns it, its bytes, cost, runners-up."""
     scored: list[tuple[float, str, int, int]] = []
     for first in firsts:
         for second in seconds:
             ch = decode_pair(first, second)
             if ch is not None:
-                scored.append((_choice_cost(ch, node, next_lead), ch, first, second))
+                cost = _choice_cost(ch, node, next_lead)
+                if block_ends and char_class(ch) == OPENING:
+                    cost += OPENING_AT_BLOCK_END_COST
+                scored.append((cost, ch, first, second))
     scored.sort()
     cost, ch, first, second = scored[0]
     return ch, first, second, cost, [c for _, c, _, _ in scored[1:4]]
@@ -274,7 +280,7 @@ class _Lattice:
             extra = 0.0
             if after == QMARK:
                 extra = QMARK_BEFORE_QMARK_COST
-            elif after in (ord("!"), ord(";")):
+            elif after in (ord("!"), ord(";")) or node.out in ("!", ";"):
                 extra = QMARK_BEFORE_SWAPPED_COST
             self.push(i + 1, None, _Node(node.cost + char_cost("？") + extra, node, "?", None))
             self.push(i + 1, UNKNOWN_LEAD, _Node(node.cost + LOST_BYTE_PENALTY, node, "", node.last))
@@ -289,11 +295,12 @@ class _Lattice:
 
     def _ascii_cost(self, i: int, node: _Node) -> float:
         t = self.tokens[i]
+        if node.last is None or not (isinstance(t, int) and chr(t).isalpha()):
+            return ASCII_COST
         after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
-        if (node.last is not None and isinstance(t, int) and chr(t).isalpha()
-                and isinstance(after, int) and is_lead(after)):
+        if isinstance(after, int) and after >= 0 and is_lead(after):
             return ASCII_COST + LONE_LETTER_COST
-        return ASCII_COST
+        return ASCII_COST + LATIN_START_COST
 
     def _aligned_reading(self, i: int, node: _Node) -> bool:
         if node.last is None or len(node.last) != 2:
@@ -365,7 +372,10 @@ class _Lattice:
 
     def _lost_trail(self, i: int, node: _Node, lead: int) -> None:
         """`?` where a trail byte was lost: the model picks it; a swallowed ASCII is marked."""
-        ch, _, second, cost, others = _best_pair(node, [lead], range(0x40, 0xFF))
+        after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+        block_ends = after is None or after in BLOCK_END_BYTES or _markup_follows(self.tokens, i + 1)
+        ch, _, second, cost, others = _best_pair(node, [lead], range(0x40, 0xFF),
+                                                 block_ends=block_ends)
         event = ("choice", ch, others)
         chosen = _Node(node.cost + cost + LOST_BYTE_PENALTY, node, ch, bytes((lead, second)), event)
         self._after_lost_byte(i + 1, chosen)
@@ -383,7 +393,8 @@ class _Lattice:
         if _markup_follows(tokens, i):
             self.push(i, None, _Node(node.cost, node, "<", None, ("markup",)))
         elif isinstance(t, int) and 0 <= t < 0x80 and isinstance(after, int) and 0 <= after < 0x80:
-            self.push(i, None, _Node(node.cost + MARKER_COST, node, Marker("an ASCII byte was lost"), None))
+            # Expected damage, not an oddity: priced like the lost byte itself.
+            self.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node, Marker("an ASCII byte was lost"), None))
         elif isinstance(t, int) and 0 <= t < 0x80 and chr(t).isalnum():
             self.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node,
                                      Marker("an ASCII byte after a lost byte may be lost"), None))
