@@ -10,13 +10,18 @@ import ipaddress
 import json
 import logging
 import signal
+import socket
+import struct
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
-from scraper.replica.site import Portal
+from scraper.replica import faults as faultlib
+from scraper.replica.faults import Decision, FaultConfig, FaultPlan
+from scraper.replica.site import COLUMNS, Portal
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +32,10 @@ class LogEntry:
 
     method: str
     path: str
-    status: int
+    status: int  # 0 when nothing was answered (reset, timeout)
     bytes: int
+    fault: str | None = None
+    attempt: int = 0
 
 
 class RequestLog:
@@ -56,10 +63,18 @@ class ReplicaServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, seed: int, articles: int, changed: int) -> None:
+    def __init__(self, host: str, port: int, seed: int, articles: int, changed: int,
+                 faults: FaultConfig | None = None) -> None:
         super().__init__((host, port), ReplicaHandler)
         self.portal = Portal(seed, articles, changed, base_url=self.url)
         self.log = RequestLog()
+        self.faults: FaultPlan | None = faultlib.plan_for(
+            faults or FaultConfig(), self.url, [a.path for a in self.portal.articles], [c.path for c in COLUMNS])
+
+    def faults_json(self) -> bytes:
+        """`/_faults`: absolute URL -> fault, whether transient, whether obtainable."""
+        expected = self.faults.expected() if self.faults else {}
+        return json.dumps({url: asdict(e) for url, e in expected.items()}, ensure_ascii=False).encode("utf-8")
 
     @property
     def url(self) -> str:
@@ -80,18 +95,70 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
-        if self.path.split("?", 1)[0] == "/_log":
+        path, _, query = self.path.partition("?")
+        plan, decision, attempt = self.server.faults, faultlib.NORMAL, 0
+        if path == "/_log":
             status, headers, body = 200, [("Content-Type", "application/x-ndjson")], self.server.log.json_lines()
+        elif path == "/_faults":
+            status, headers, body = 200, [("Content-Type", "application/json")], self.server.faults_json()
         else:
             status, headers, body = self.server.portal.page(self.path)
+            if plan is not None and not path.startswith("/_truth/"):
+                attempt = plan.attempts.next(path)
+                decision = plan.decide(path, query, attempt)
+                status, headers, body = self._apply(decision, status, headers, body)
+        sent = self._send(decision, status, headers, body, send_body)
+        self.server.log.add(LogEntry(self.command, self.path, status if sent >= 0 else 0,
+                                     max(sent, 0), decision.fault, attempt))
+
+    def _apply(self, decision: Decision, status: int, headers: list[tuple[str, str]],
+               body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        plan = self.server.faults
+        assert plan is not None
+        if decision.body is not None:
+            return decision.status or 200, list(decision.headers), decision.body
+        if decision.pad_to is not None:
+            body = faultlib.oversize_body(body, decision.pad_to)
+        if self.path.partition("?")[0] == "/robots.txt" and status == 200:
+            body = plan.robots(body.decode("ascii")).encode("ascii")
+        elif status == 200 and headers and headers[0][1].startswith("text/html"):
+            body = plan.rewrite_links(body)
+        return status, headers, body
+
+    def _send(self, decision: Decision, status: int, headers: list[tuple[str, str]], body: bytes,
+              send_body: bool) -> int:
+        """Answer as the decision says; return the body bytes sent, -1 when nothing was answered."""
+        if decision.action == "reset":
+            # SO_LINGER 0 makes close() send a RST instead of a FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return -1
+        if decision.action == "hold":
+            time.sleep(decision.seconds)
+            self.close_connection = True
+            return -1
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if send_body:
-            self.wfile.write(body)
-        self.server.log.add(LogEntry(self.command, self.path, status, len(body) if send_body else 0))
+        if not send_body:
+            return 0
+        if decision.action == "truncate":
+            self.wfile.write(body[:len(body) // 2])
+            self.close_connection = True
+            return len(body) // 2
+        if decision.action == "drip":
+            pieces = 10
+            step = max(1, -(-len(body) // pieces))
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start:start + step])
+                self.wfile.flush()
+                time.sleep(decision.seconds / pieces)
+            return len(body)
+        self.wfile.write(body)
+        return len(body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
         logger.info("%s " + format, self.client_address[0], *args)
@@ -121,7 +188,35 @@ def build_parser() -> argparse.ArgumentParser:
                         help="edit the text of the N oldest articles, to test versioning (default 0)")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow binding a non-loopback address")
+    faults = parser.add_argument_group("faults", "misbehave on a seeded subset of URLs; `/_faults` lists "
+                                       "which URL gets which fault, `/_log` what was served")
+    faults.add_argument("--faults", default="", metavar="LIST",
+                        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}")
+    faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault assignment (default 0)")
+    faults.add_argument("--fault-retries", type=int, default=faultlib.DEFAULT_RETRIES,
+                        help="attempts a transient fault fails before the URL works (default %(default)s)")
+    faults.add_argument("--fault-hold", type=float, default=faultlib.DEFAULT_HOLD_SECONDS,
+                        help="seconds a `timeout` holds the connection; set above the client's timeout "
+                        "(default %(default)s)")
+    faults.add_argument("--fault-drip", type=float, default=faultlib.DEFAULT_DRIP_SECONDS,
+                        help="seconds a `drip` response takes (default %(default)s)")
+    faults.add_argument("--fault-oversize", type=int, default=faultlib.DEFAULT_OVERSIZE_BYTES,
+                        help="bytes of an `oversize` page (default %(default)s)")
+    faults.add_argument("--fault-share", type=float, default=faultlib.DEFAULT_SHARE,
+                        help="share of the articles given a per-URL fault (default %(default)s)")
     return parser
+
+
+def fault_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FaultConfig:
+    """The FaultConfig the command line asks for (errors go through the parser)."""
+    try:
+        enabled = faultlib.parse_fault_names(args.faults)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.fault_retries < 0 or args.fault_hold < 0 or args.fault_drip < 0 or not 0 < args.fault_share <= 1:
+        parser.error("--fault-retries, --fault-hold and --fault-drip must be >= 0, --fault-share in (0, 1]")
+    return FaultConfig(enabled, args.fault_seed, args.fault_retries, args.fault_hold, args.fault_drip,
+                       args.fault_oversize, args.fault_share)
 
 
 def portal_main(argv: list[str] | None = None) -> int:
@@ -133,7 +228,8 @@ def portal_main(argv: list[str] | None = None) -> int:
     if args.articles < 1 or not 0 <= args.changed <= args.articles:
         parser.error("--articles must be >= 1 and --changed between 0 and --articles")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed)
+    faults = fault_config(parser, args)
+    server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
