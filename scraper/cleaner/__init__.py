@@ -20,7 +20,7 @@ from scraper.cleaner.markers import resolve_markers, strip_marker_tags
 from scraper.cleaner.punctuation import remove_leaked_markup, restore_fullwidth
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
 
-__all__ = ["Article", "CleanError", "clean_page", "clean_text", "article_id"]
+__all__ = ["Article", "CleanError", "clean_page", "clean_text", "article_id", "restore_fragment"]
 
 ARTICLE_ID = re.compile(r"/t\d{8}_(\d+)\.s?html?$")
 MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any article page; bounds the repair's work
@@ -142,3 +142,18 @@ def _images(blocks: list[tuple[str, str, str | None]]) -> list[Image]:
             else:
                 images.append(Image(url=None, caption=text))
     return images
+
+
+def restore_fragment(data: str | bytes) -> tuple[str, RepairResult]:
+    """Restore a bare fragment (a line, not a page): repair, leaked markup, punctuation.
+
+    Bytes are raw GBK as served; str is text the server already decoded.
+
+    >>> restore_fragment("產(chǎn)業(yè)發(fā)展,規(guī)?;\\ue209鲩L")[0]
+    '產業發展，規模化增長'
+    """
+    repaired = repair_gbk_bytes(data) if isinstance(data, bytes) else repair_text(data)
+    text, _ = remove_leaked_markup(repaired.text)
+    text, _ = restore_fullwidth(text)
+    text, _ = resolve_markers(text, repaired.report.marker_reasons)
+    return text, repaired

@@ -13,7 +13,7 @@ _CJK_PUNCT = "，。、；：？！“”‘’（）《》「」『』…—·"
 
 def is_cjk(ch: str) -> bool:
     """A Han character or Chinese punctuation (what makes a context Chinese)."""
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd"
+    return len(ch) == 1 and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd")
 
 
 def _neighbour(text: str, index: int, step: int) -> str:
@@ -42,6 +42,13 @@ def _is_number_separator(text: str, index: int) -> bool:
     while index + 1 + digits < len(text) and text[index + 1 + digits].isdigit():
         digits += 1
     return digits == 3 if text[index] == "," else digits == 2 if text[index] == ":" else True
+
+
+def _before_number(text: str, index: int) -> str:
+    i = index - 1
+    while i >= 0 and (text[i].isdigit() or text[i] in ".%"):
+        i -= 1
+    return text[i] if i >= 0 else ""
 
 
 def restore_fullwidth(text: str) -> tuple[str, int]:
@@ -77,6 +84,8 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
             continue  # 10:30, 1,000 keep ASCII
         if ch in "?!" and before.isascii() and before.isalpha():
             continue  # a Latin question stays Latin
+        if before.isdigit():
+            before = _before_number(text, i)  # `45？` ends a Chinese sentence
         if is_cjk(before) or is_cjk(after):
             chars[i] = FULLWIDTH[ch]
             count += 1

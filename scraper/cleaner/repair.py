@@ -193,8 +193,9 @@ def _choice_cost(ch: str, node: _Node, next_lead: int | None = None) -> float:
     cost = pair_cost(_prev_char(node), ch) + follow_cost(char_class(ch), _next_class(next_lead))
     if ch in "“”":
         # A closing quote follows an open one; quotes alternate within prose.
-        wanted = "”" if _last_quote(node) == "“" else "“"
-        cost += 0.0 if ch == wanted else 3.0
+        last = _last_quote(node)
+        if last is not None:
+            cost += 0.0 if (ch == "”") == (last == "“") else 3.0
     return cost
 
 
