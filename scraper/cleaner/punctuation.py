@@ -6,6 +6,7 @@ ASCII stays inside Latin words and numbers (`10:30`, `1,000`, `CanScan?`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 FULLWIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 _CJK_PUNCT = "，。、；：？！“”‘’（）《》「」『』…—·"
@@ -16,7 +17,7 @@ def is_cjk(ch: str) -> bool:
     return len(ch) == 1 and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd")
 
 
-def _neighbour(text: str, index: int, step: int) -> str:
+def _neighbour(text: Sequence[str], index: int, step: int) -> str:
     """The nearest character that is not itself swappable punctuation or a space."""
     i = index + step
     while 0 <= i < len(text) and (text[i] in FULLWIDTH or text[i] == " "):
@@ -51,6 +52,19 @@ def _before_number(text: str, index: int) -> str:
     return text[i] if i >= 0 else ""
 
 
+def _opened_fullwidth(text: str, index: int) -> bool:
+    """True when the nearest unclosed bracket before `index` is a full-width `（`."""
+    depth = 0
+    for i in range(index - 1, max(-1, index - 81), -1):
+        if text[i] in ")）":
+            depth += 1
+        elif text[i] in "(（":
+            if depth == 0:
+                return text[i] == "（"
+            depth -= 1
+    return False
+
+
 def restore_fullwidth(text: str) -> tuple[str, int]:
     """Swap ASCII punctuation for full-width where it sits in Chinese text.
 
@@ -60,6 +74,8 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     ('去年8月，2024年（試行）啟動：FDA，不僅如此？', 6)
     >>> restore_fullwidth("10:30 at 1,000 CanScan?")
     ('10:30 at 1,000 CanScan?', 0)
+    >>> restore_fullwidth("常（2024)州")
+    ('常（2024）州', 1)
     >>> restore_fullwidth("覆蓋10萬45,20余項45?")
     ('覆蓋10萬45，20余項45？', 2)
     """
@@ -68,7 +84,8 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     for i, ch in enumerate(text):
         if ch not in FULLWIDTH or chars[i] != ch:
             continue
-        before, after = _neighbour(text, i, -1), _neighbour(text, i, 1)
+        # Left of `i` everything is decided already: `）,` is Chinese once `)` became `）`.
+        before, after = _neighbour(chars, i, -1), _neighbour(text, i, 1)
         if ch == "(":
             end = _closing_paren(text, i)
             if end is not None and (is_cjk(before) or is_cjk(_neighbour(text, end, 1))):
@@ -76,6 +93,9 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
                 count += 2
             continue
         if ch == ")":
+            if _opened_fullwidth(text, i):  # `（` came back whole from a straddling pair
+                chars[i] = "）"
+                count += 1
             continue
         if before.isdigit() and after.isdigit():
             if not _is_number_separator(text, i):

@@ -17,10 +17,15 @@ TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ"
 MAX_READING_LETTERS = 7  # "zhuang" plus one spare
 
 
-def _strip_tone(reading: str) -> str:
-    decomposed = unicodedata.normalize("NFD", reading)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.replace("ü", "v")
+def _strip_tone(reading: str) -> frozenset[str]:
+    """Toneless spellings: `lüè` is written `lve` (pypinyin) or `lue`."""
+    plain_u = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+    with_v = "".join(c for c in unicodedata.normalize("NFD", reading.translate(_U_UMLAUT))
+                     if not unicodedata.combining(c))
+    return frozenset({plain_u, with_v})
+
+
+_U_UMLAUT = str.maketrans({c: "v" for c in "ǖǘǚǜü"})
 
 
 @lru_cache(maxsize=None)
@@ -32,7 +37,7 @@ def readings_of(ch: str) -> frozenset[str]:
     """
     joined = pinyin_dict.get(ord(ch), "")
     toned = {r for r in joined.split(",") if r}
-    return frozenset(toned | {_strip_tone(r) for r in toned})
+    return frozenset(toned.union(*(_strip_tone(r) for r in toned)))
 
 
 def is_reading_letter(ch: str) -> bool:

@@ -41,10 +41,14 @@ LOST_BYTE_PENALTY = 3.0
 MARKER_COST = 14.0
 SOFT_MARKER_COST = 4.0  # a byte that may or may not have been swallowed
 QMARK_BEFORE_QMARK_COST = 20.0  # `??` in Chinese text is a run of lost bytes
-QMARK_BEFORE_SWAPPED_COST = 6.0  # `?!`, `?;`: the hallmark of a lost byte, rare as prose
+QMARK_BEFORE_SWAPPED_COST = 6.0  # `?!`, `?#`: the hallmark of a lost byte, rare as prose
+QMARK_BEFORE_ALNUM_COST = 4.0  # a Chinese question ends before a Han character, quote or break
+ASCII_SYMBOLS = frozenset(b"!\"#$%&'*+,-./:;=@[\\]^_`{|}~")
+_SYMBOL_CHARS = frozenset(bytes((b,)) for b in ASCII_SYMBOLS)
 LONE_LETTER_COST = 5.0  # one Latin letter between two Chinese characters
 OPENING_AT_BLOCK_END_COST = 8.0  # an opening quote never ends a paragraph
 BLOCK_END_BYTES = frozenset(b"<\r\n")
+SYMBOL_AFTER_HAN_COST = 3.0  # `_`, `#`, `@` right after a Chinese character: a swapped pair, mostly
 LATIN_START_COST = 4.0  # a Latin word right after a Chinese character: about one in 200 characters
 
 MARKER = "\ufffd"
@@ -199,9 +203,12 @@ def _choice_cost(ch: str, node: _Node, next_lead: int | None = None) -> float:
     return cost
 
 
-def _best_pair(node: _Node, firsts: Iterable[int], seconds: Iterable[int],
-               next_lead: int | None = None, block_ends: bool = False) -> tuple[str, int, int, float, list[str]]:
-    """The cheapest character among pairs (first, second); returns it, its bytes, cost, runners-up."""
+CHOICES_KEPT = 3  # candidates carried on, so the characters after them can still decide
+
+
+def _best_pairs(node: _Node, firsts: Iterable[int], seconds: Iterable[int], next_lead: int | None = None,
+                block_ends: bool = False) -> list[tuple[str, int, int, float, list[str]]]:
+    """The cheapest characters among pairs (first, second): each with its bytes, cost and rivals."""
     scored: list[tuple[float, str, int, int]] = []
     for first in firsts:
         for second in seconds:
@@ -212,8 +219,9 @@ def _best_pair(node: _Node, firsts: Iterable[int], seconds: Iterable[int],
                     cost += OPENING_AT_BLOCK_END_COST
                 scored.append((cost, ch, first, second))
     scored.sort()
-    cost, ch, first, second = scored[0]
-    return ch, first, second, cost, [c for _, c, _, _ in scored[1:4]]
+    names = [c for _, c, _, _ in scored[:CHOICES_KEPT + 1]]
+    return [(ch, first, second, cost, [n for n in names if n != ch])
+            for cost, ch, first, second in scored[:CHOICES_KEPT]]
 
 
 class _Lattice:
@@ -281,8 +289,10 @@ class _Lattice:
             extra = 0.0
             if after == QMARK:
                 extra = QMARK_BEFORE_QMARK_COST
-            elif after in (ord("!"), ord(";")) or node.out in ("!", ";"):
+            elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:].encode() in _SYMBOL_CHARS):
                 extra = QMARK_BEFORE_SWAPPED_COST
+            elif isinstance(after, int) and 0 <= after < 0x80 and chr(after).isalnum():
+                extra = QMARK_BEFORE_ALNUM_COST
             self.push(i + 1, None, _Node(node.cost + char_cost("？") + extra, node, "?", None))
             self.push(i + 1, UNKNOWN_LEAD, _Node(node.cost + LOST_BYTE_PENALTY, node, "", node.last))
         elif t == 0x28 and self._aligned_reading(i, node):
@@ -296,6 +306,8 @@ class _Lattice:
 
     def _ascii_cost(self, i: int, node: _Node) -> float:
         t = self.tokens[i]
+        if node.last is not None and t in ASCII_SYMBOLS:
+            return ASCII_COST + SYMBOL_AFTER_HAN_COST
         if node.last is None or not (isinstance(t, int) and chr(t).isalpha()):
             return ASCII_COST
         after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
@@ -375,11 +387,10 @@ class _Lattice:
         """`?` where a trail byte was lost: the model picks it; a swallowed ASCII is marked."""
         after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
         block_ends = after is None or after in BLOCK_END_BYTES or _markup_follows(self.tokens, i + 1)
-        ch, _, second, cost, others = _best_pair(node, [lead], range(0x40, 0xFF),
-                                                 block_ends=block_ends)
-        event = ("choice", ch, others)
-        chosen = _Node(node.cost + cost + LOST_BYTE_PENALTY, node, ch, bytes((lead, second)), event)
-        self._after_lost_byte(i + 1, chosen)
+        for ch, _, second, cost, others in _best_pairs(node, [lead], range(0x40, 0xFF), block_ends=block_ends):
+            event = ("choice", ch, others)
+            chosen = _Node(node.cost + cost + LOST_BYTE_PENALTY, node, ch, bytes((lead, second)), event)
+            self._after_lost_byte(i + 1, chosen)
 
     def _after_lost_byte(self, i: int, node: _Node) -> None:
         """The server may have swallowed the ASCII byte after the one it lost.
@@ -407,10 +418,10 @@ class _Lattice:
         leads = range(0x81, 0xFF)
         if isinstance(t, int) and t in ASCII_TO_FULLWIDTH:
             pair = ASCII_TO_FULLWIDTH[t]
-            ch, lead, _, cost, others = _best_pair(node, leads, [pair[0]], next_lead=pair[1])
-            event = ("fullwidth", "choice", ch, others)
-            self.push(i + 1, pair[1], _Node(node.cost + cost + FULLWIDTH_PENALTY, node, ch,
-                                            bytes((lead, pair[0])), event))
+            for ch, lead, _, cost, others in _best_pairs(node, leads, [pair[0]], next_lead=pair[1]):
+                event = ("fullwidth", "choice", ch, others)
+                self.push(i + 1, pair[1], _Node(node.cost + cost + FULLWIDTH_PENALTY, node, ch,
+                                                bytes((lead, pair[0])), event))
         if isinstance(t, int) and t >= 0x61 and node.last:
             found = _match_reading(self.tokens, i, with_paren=False)
             if found:
