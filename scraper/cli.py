@@ -1,4 +1,4 @@
-"""The `newsarchive` command: crawl a portal into an archive, run the demo, and reach the other tools.
+"""The `newsarchive` command: crawl a portal into an archive, schedule crawls, run the demo, and reach the other tools.
 portal, clean, verify, stats and export hand their arguments to the modules that own them."""
 
 from __future__ import annotations
@@ -25,7 +25,26 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
 }
 REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
 REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment
-SUMMARY_KEYS = ("articles_found", "archived", "new_version", "unchanged", "quarantined", "skipped")
+# Rows of the summary table: (summary key, label); the summary itself is scraper.extensions.crawl_summary.
+SUMMARY_TABLE = (
+    ("articles_found", "articles found"),
+    ("articles_requested", "  fetched"),
+    ("known_not_fetched", "  not fetched (already archived)"),
+    ("out_of_range", "  outside --since/--until"),
+    ("over_limit", "  over --max-articles"),
+    ("archived", "archived"),
+    ("new_version", "  of which new versions"),
+    ("unchanged", "unchanged"),
+    ("unchanged_fetched", "  fetched, text identical"),
+    ("known_not_fetched", "  not fetched"),
+    ("quarantined", "quarantined"),
+    ("skipped", "duplicates skipped"),
+    ("requests", "HTTP requests"),
+    ("http_errors", "  HTTP errors (>= 400)"),
+    ("download_errors", "  download errors"),
+    ("resumed", "  resumed from --jobdir"),
+)
+EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
@@ -43,7 +62,17 @@ class CrawlResult:
     failures: list[str] = field(default_factory=list)
 
     def count(self, key: str) -> int:
-        return int(self.stats.get(f"newsarchive/{key}", 0))
+        return int(self.summary.get(key, self.stats.get(f"newsarchive/{key}", 0)))
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        from scraper.extensions import crawl_summary
+
+        return self.stats.get("newsarchive/summary") or crawl_summary(self.stats)
+
+    @property
+    def check_failures(self) -> list[str]:
+        return list(self.stats.get("newsarchive/check_failures") or [])
 
 
 def build_settings(out: Path, crawl_id: str | None, overrides: Sequence[str], loglevel: str) -> Any:
@@ -85,26 +114,43 @@ def run_crawl(start_url: str, out: Path, crawl_id: str | None = None, overrides:
 
 
 def summary_lines(result: CrawlResult) -> list[str]:
+    """The summary as an aligned table (the manifest and the log carry it as JSON)."""
+    summary = result.summary
+    width = max(len(label) for _, label in SUMMARY_TABLE)
     lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
-    lines += [f"  {key.replace('_', ' '):<15} {result.count(key)}" for key in SUMMARY_KEYS]
-    lines.append(f"  {'time taken':<15} {result.seconds:.1f} s")
+    for key, label in SUMMARY_TABLE:
+        if label.startswith("  ") and not summary.get(key):  # detail rows only when they say something
+            continue
+        lines.append(f"  {label:<{width}}  {summary.get(key, 0):>7}")
+    rate = summary.get("error_rate", 0.0)
+    lines.append(f"  {'error rate':<{width}}  {rate:>7.1%}")
+    lines.append(f"  {'time taken':<{width}}  {result.seconds:>7.1f} s")
     return lines
 
 
 def check_result(result: CrawlResult, start_url: str) -> int:
-    """Print the summary; 0 if the crawl archived (or confirmed) articles, 1 otherwise."""
+    """Print the summary; 0 if the crawl archived (or confirmed) articles and passed its checks, else non-zero."""
     if result.failures:  # the crawl did not even start: the summary would be all zeros
         print(f"error: the crawl failed: {'; '.join(result.failures)}", file=sys.stderr)
         return 1
     print("\n".join(summary_lines(result)))
     reason = result.stats.get("finish_reason")
+    if reason == "shutdown":
+        print("interrupted: the crawl stopped early; run the same command again to continue "
+              "(with --jobdir it resumes its queue)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if reason != "finished":
         print(f"error: the crawl did not finish cleanly (finish reason {reason!r}); see the log", file=sys.stderr)
         return 1
-    if result.count("articles_found") == 0:
+    if result.check_failures:
+        for failure in result.check_failures:
+            print(f"error: crawl failed: {failure}", file=sys.stderr)
+        return 1
+    if result.count("articles_found") == 0 and not result.count("resumed"):
         print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
         return 1
-    if result.count("archived") + result.count("unchanged") == 0:
+    settled = ("archived", "unchanged", "out_of_range", "over_limit")
+    if result.count("articles_found") and sum(result.count(key) for key in settled) == 0:
         print(
             f"error: found {result.count('articles_found')} articles but archived none; "
             f"see {result.archive_dir / 'quarantine'} and the log for the reasons",
@@ -114,12 +160,50 @@ def check_result(result: CrawlResult, start_url: str) -> int:
     return 0
 
 
+def incremental_settings(args: argparse.Namespace) -> list[str]:
+    """The crawl options as NAME=VALUE settings, checked here so that mistakes are usage errors."""
+    from scraper.spiders.incremental import parse_day, parse_duration
+
+    overrides = []
+    try:
+        if args.revisit_after:
+            parse_duration(args.revisit_after)
+            overrides.append(f"PORTAL_REVISIT_AFTER={args.revisit_after}")
+        for option, name in ((args.since, "PORTAL_SINCE"), (args.until, "PORTAL_UNTIL")):
+            if option:
+                overrides.append(f"{name}={parse_day(option).isoformat()}")
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if args.since and args.until and parse_day(args.since) > parse_day(args.until):
+        raise CliError(f"--since {args.since} is after --until {args.until}")
+    if args.max_articles is not None:
+        if args.max_articles < 1:
+            raise CliError("--max-articles needs a positive number")
+        overrides.append(f"PORTAL_MAX_ARTICLES={args.max_articles}")
+    if args.refresh:
+        overrides.append("PORTAL_REFRESH=true")
+    if args.jobdir:
+        overrides.append(f"JOBDIR={Path(args.jobdir).resolve()}")
+    return overrides
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not args.start_url:
         raise CliError("crawl needs --start-url URL (the portal's home page, e.g. http://127.0.0.1:8000/)")
     out = Path(args.out).resolve()
-    result = run_crawl(args.start_url, out, args.crawl_id, args.set, args.loglevel)
+    # -s comes last so that an explicit setting wins over the options.
+    overrides = incremental_settings(args) + list(args.set)
+    result = run_crawl(args.start_url, out, args.crawl_id, overrides, args.loglevel)
     return check_result(result, args.start_url)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from scraper import schedule
+
+    try:
+        return schedule.schedule_main(args)
+    except schedule.ScheduleError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def prepare_demo_dir(out: Path) -> None:
@@ -202,6 +286,15 @@ def delegate(command: str, argv: list[str]) -> int:
     return int(function(argv) or 0)
 
 
+def add_incremental_options(parser: argparse.ArgumentParser) -> None:
+    """Options choosing which articles a crawl fetches (shared by crawl and schedule)."""
+    parser.add_argument("--refresh", action="store_true", help="fetch articles the archive already holds too")
+    parser.add_argument("--revisit-after", metavar="DURATION", help="fetch archived articles again once this old, e.g. 7d or 12h")
+    parser.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
+    parser.add_argument("--until", metavar="DATE", help="only articles published on or before DATE (YYYY-MM-DD)")
+    parser.add_argument("--max-articles", type=int, metavar="N", help="fetch at most N articles, the newest first")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -221,7 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--out", required=True, help="archive directory (created if missing; reused across crawls)")
     crawl.add_argument("--crawl-id", help="name of this crawl (default: UTC timestamp + random suffix)")
     crawl.add_argument("--loglevel", default="INFO", help="Scrapy log level (default INFO)")
+    add_incremental_options(crawl)
+    crawl.add_argument("--jobdir", metavar="DIR", help="keep the crawl's queue in DIR: stop it with Ctrl-C (once) and rerun to resume")
     crawl.set_defaults(handler=cmd_crawl)
+
+    from scraper.schedule import add_schedule_parser
+
+    add_schedule_parser(sub).set_defaults(handler=cmd_schedule)
 
     for name, (_, _, help_text) in DELEGATED.items():
         sub.add_parser(name, help=help_text + f" (see: newsarchive {name} --help)", add_help=False)

@@ -11,7 +11,8 @@ BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["scraper.spiders"]
 NEWSPIDER_MODULE = "scraper.spiders"
 
-USER_AGENT = "newsarchive/0.1 (+archival crawler; contact in README)"
+# Says who we are and why, so the portal's operators can tell an archive from a scraper farm.
+USER_AGENT = "newsarchive/0.1 (archival crawler for a public news portal; slow, robots.txt-obeying; contact in README)"
 
 ROBOTSTXT_OBEY = True
 
@@ -35,6 +36,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
+# Scope: the spider pins the crawl to the start URL's host and port (allowed_domains for
+# Scrapy's OffsiteMiddleware, which also drops off-host redirects, plus its own host+port check).
+
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -43,6 +47,12 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_ENABLED = True
 
 TELNETCONSOLE_ENABLED = False
+
+# Progress line, summary and checks; a guard that resets a killed crawl's JOBDIR.
+EXTENSIONS = {
+    "scraper.extensions.JobdirGuard": 0,
+    "scraper.extensions.CrawlMonitor": 500,
+}
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -56,8 +66,9 @@ ITEM_PIPELINES = {
 
 # --- our own settings -------------------------------------------------------
 
-# Root of the archive: articles/, quarantine/, warc/, manifests/, index.json.
-ARCHIVE_DIR = "archive"
+# Root of the archive: articles/, quarantine/, warc/, manifests/, index.json. Relative to the
+# crawl's working directory; not "archive", the name of our own Python package at the repo root.
+ARCHIVE_DIR = "archive-data"
 # Names this crawl in records, WARC files and manifests/<crawl_id>.json.
 # Generated per process: UTC timestamp plus a short random suffix.
 ARCHIVE_CRAWL_ID = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
@@ -73,3 +84,21 @@ CLEAN_FUNCTION = "scraper.cleaner.clean_page"
 
 # Start URL of the portal when the spider gets no `-a start_url=...`.
 PORTAL_START_URL = ""
+
+# Incremental crawls (read in scraper/spiders/incremental.py). List pages and sitemaps are always
+# fetched; an article the archive already holds is fetched again only if PORTAL_REFRESH is set,
+# if it was fetched more than PORTAL_REVISIT_AFTER ago (e.g. "7d"; "" never), or if the sitemap's
+# <lastmod> is later than its fetch.
+PORTAL_REFRESH = False
+PORTAL_REVISIT_AFTER = ""
+# Publication-date bounds, YYYY-MM-DD, inclusive, on the date in the article URL ("" = open).
+PORTAL_SINCE = ""
+PORTAL_UNTIL = ""
+# At most this many article fetches per crawl, the newest first (0 = no limit).
+PORTAL_MAX_ARTICLES = 0
+
+# Crawl monitor (scraper/extensions.py): seconds between progress lines (0 = none), and the
+# share of requests failing (HTTP >= 400 or download errors) above which the crawl has failed.
+CRAWL_MONITOR_ENABLED = True
+CRAWL_PROGRESS_INTERVAL = 30.0
+CRAWL_MAX_ERROR_RATE = 0.5

@@ -60,7 +60,8 @@ def test_crawl_finds_every_article_and_stays_polite(replica: Replica, tmp_path: 
     assert all(r["warc_file"] and r["crawl_id"] == "e2e-1" for r in records)
     assert (out / "manifests" / "e2e-1.json").is_file()
 
-    again = crawl(replica, out, tmp_path, *fake, "--crawl-id", "e2e-2")
+    # --refresh: fetch the archived articles again, so that the pipeline's dedupe is under test.
+    again = crawl(replica, out, tmp_path, *fake, "--crawl-id", "e2e-2", "--refresh")
     assert again.returncode == 0, again.stderr
     manifest = json.loads((out / "manifests" / "e2e-2.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["unchanged"] == ARTICLES

@@ -1,5 +1,5 @@
 """The `portal` spider: finds every article of one TRS-style portal and hands the raw responses on.
-Discovery goes through the home page, channel and column list pages (with their pagination) and the sitemaps."""
+Discovery goes through the home page, list pages and sitemaps; articles the archive holds are not fetched again."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ import html
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
+from archive.reader import parse_instant
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
 from scraper.items import ArticlePage
+from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,9 @@ SITEMAP_LINE_RE = re.compile(rb"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
 CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # A pager claiming more pages than this is broken; follow the 下一頁 links instead.
 MAX_PAGER_PAGES = 1000
+# Scheduler priorities: discovery (list pages, sitemaps) before any article, then articles newest
+# month first. Months, not days: with a JOBDIR each priority is a disk queue holding a file open.
+DISCOVERY_PRIORITY = 1_000_000
 
 
 def article_id(url: str) -> str | None:
@@ -50,6 +58,26 @@ def article_id(url: str) -> str | None:
     """
     match = ARTICLE_PATH_RE.match(urlsplit(url).path)
     return match.group("id") if match else None
+
+
+def article_date(url: str) -> date | None:
+    """The publication date TRS writes into an article URL (`t<YYYYMMDD>_`), if valid.
+
+    >>> article_date("http://www.zhaoenyun.cn/news/yw/202508/t20250826_254967.html")
+    datetime.date(2025, 8, 26)
+    """
+    match = ARTICLE_PATH_RE.match(urlsplit(url).path)
+    if not match:
+        return None
+    try:
+        return datetime.strptime(match.group("date"), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def article_priority(published: date | None) -> int:
+    """Newer months first; articles without a date last."""
+    return published.year * 12 + published.month if published else 0
 
 
 def is_list_url(url: str) -> bool:
@@ -119,7 +147,14 @@ class PortalSpider(scrapy.Spider):
     def __init__(self, start_url: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.start_url = start_url
-        self._articles_seen: set[str] = set()
+        # url -> FETCH / KNOWN / OUT_OF_RANGE, the decision taken when the article was first found.
+        self._articles_seen: dict[str, str] = {}
+        self.policy = Policy()
+        self.archive_dir: Path | None = None
+        self.known = KnownArticles(set())
+        # With a PORTAL_MAX_ARTICLES limit, articles wait here (url -> date) until discovery is over.
+        self._deferred: dict[str, date | None] = {}
+        self._started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -127,6 +162,12 @@ class PortalSpider(scrapy.Spider):
         # PORTAL_START_URL: used when no `-a start_url=...` is given.
         spider.start_url = spider.start_url or crawler.settings.get("PORTAL_START_URL", "")
         spider.configure(spider.start_url)
+        spider.policy = Policy.from_settings(crawler.settings)
+        # ARCHIVE_DIR: the archive whose index says which articles need no fetching.
+        archive_dir = crawler.settings.get("ARCHIVE_DIR")
+        spider.archive_dir = Path(archive_dir) if archive_dir else None
+        if spider.policy.max_articles:
+            crawler.signals.connect(spider.release_deferred, signal=signals.spider_idle)
         return spider
 
     def configure(self, start_url: str) -> None:
@@ -150,12 +191,27 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newsarchive/{key}", count)
 
     async def start(self) -> AsyncIterator[Any]:
-        yield Request(self.start_url, callback=self.parse_list)
-        yield Request(urljoin(self.start_url, "/sitemap.xml"), callback=self.parse_sitemap)
-        yield Request(urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots)
+        # Opened here, not in from_crawler: the archive pipeline has checked ARCHIVE_DIR by now.
+        if self.archive_dir is not None:
+            self.known = KnownArticles.open(self.archive_dir)
+        state = getattr(self, "state", None)  # set from JOBDIR/spider.state by Scrapy's SpiderState
+        if isinstance(state, dict):
+            self._deferred = state.setdefault("deferred_articles", {})
+            if state.get("runs"):
+                # Discovery happened in an earlier run; its pending requests come from the JOBDIR queue.
+                self._inc("resumed")
+                logger.info("resuming the crawl kept in JOBDIR (run %d)", state["runs"] + 1)
+            state["runs"] = state.get("runs", 0) + 1
+        logger.info("%d articles already archived; %s", len(self.known), self.policy)
+        yield Request(self.start_url, callback=self.parse_list, priority=DISCOVERY_PRIORITY)
+        yield Request(urljoin(self.start_url, "/sitemap.xml"), callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
+        yield Request(urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots, priority=DISCOVERY_PRIORITY)
 
-    def follow_links(self, urls: Iterable[str]) -> Iterator[Request]:
-        """Requests for the article and list pages among `urls`; everything else is dropped."""
+    def follow_links(self, urls: Iterable[str], lastmods: dict[str, str] | None = None) -> Iterator[Request]:
+        """Requests for the article and list pages among `urls`; everything else is dropped.
+
+        `lastmods` (from a sitemap) maps URLs to <lastmod>: a known article modified since it was fetched is fetched again.
+        """
         for href in urls:
             url = urldefrag(href)[0]
             if not url or urlsplit(url).scheme not in ("http", "https"):  # mailto:, javascript:
@@ -164,15 +220,59 @@ class PortalSpider(scrapy.Spider):
             if not self.on_host(url):
                 self._inc("offsite_links_dropped")
                 continue
-            if article_id(url) is not None:
-                if url not in self._articles_seen:
-                    self._articles_seen.add(url)
-                    self._inc("articles_found")
-                    yield Request(url, callback=self.parse_article)
+            ident = article_id(url)
+            if ident is not None:
+                lastmod = (lastmods or {}).get(href)
+                yield from self.found_article(url, ident, parse_instant(lastmod) if lastmod else None)
             elif is_list_url(url):
-                yield Request(url, callback=self.parse_list)
+                yield Request(url, callback=self.parse_list, priority=DISCOVERY_PRIORITY)
             else:
                 self._inc("links_ignored")
+
+    def found_article(self, url: str, ident: str, lastmod: datetime | None) -> Iterator[Request]:
+        """Decide once per URL whether to fetch it; a later sitemap <lastmod> may still turn KNOWN into FETCH."""
+        previous = self._articles_seen.get(url)
+        if previous in (FETCH, OUT_OF_RANGE) or (previous == KNOWN and lastmod is None):
+            return
+        published = article_date(url)
+        decision = self.known.decide(self.policy, ident, published, lastmod, self._started)
+        if previous == KNOWN:
+            if decision != FETCH:
+                return
+            self._inc("known_not_fetched", -1)  # counted as known when a list page showed it
+        else:
+            self._inc("articles_found")
+        self._articles_seen[url] = decision
+        if decision == KNOWN:
+            self._inc("known_not_fetched")
+        elif decision == OUT_OF_RANGE:
+            self._inc("out_of_range")
+        elif self.policy.max_articles:
+            self._deferred[url] = published
+        else:
+            self._inc("articles_requested")
+            yield self.article_request(url, published)
+
+    def article_request(self, url: str, published: date | None) -> Request:
+        return Request(url, callback=self.parse_article, priority=article_priority(published))
+
+    def release_deferred(self) -> None:
+        """spider_idle with PORTAL_MAX_ARTICLES: discovery is over, schedule the newest articles up to the limit."""
+        if not self._deferred:
+            return
+        assert self.crawler.engine is not None
+        remaining = self.policy.max_articles - int(self.crawler.stats.get_value("newsarchive/articles_requested", 0))  # type: ignore[union-attr]
+        newest = sorted(self._deferred.items(), key=lambda item: (item[1] or date.min, item[0]), reverse=True)
+        chosen, dropped = newest[: max(remaining, 0)], newest[max(remaining, 0):]
+        self._deferred.clear()
+        if dropped:
+            self._inc("over_limit", len(dropped))
+            logger.info("PORTAL_MAX_ARTICLES=%d: leaving %d older articles for a later crawl", self.policy.max_articles, len(dropped))
+        for url, published in chosen:
+            self._inc("articles_requested")
+            self.crawler.engine.crawl(self.article_request(url, published))
+        if chosen:
+            raise DontCloseSpider
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         return self.parse_list(response)
@@ -198,20 +298,21 @@ class PortalSpider(scrapy.Spider):
             for entry in sitemap:
                 loc = entry.get("loc", "")
                 if self.on_host(loc):
-                    yield Request(loc, callback=self.parse_sitemap)
+                    yield Request(loc, callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
                 else:
                     self._inc("offsite_links_dropped")
             return
-        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
-        self._inc("sitemap_urls", len(locs))
-        yield from self.follow_links(locs)
+        entries = [entry for entry in sitemap if entry.get("loc")]
+        self._inc("sitemap_urls", len(entries))
+        lastmods = {entry["loc"]: entry["lastmod"] for entry in entries if entry.get("lastmod")}
+        yield from self.follow_links([entry["loc"] for entry in entries], lastmods)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """robots.txt may name sitemaps besides /sitemap.xml."""
         for match in SITEMAP_LINE_RE.finditer(response.body):
             url = urljoin(response.url, match.group(1).decode("latin-1"))
             if self.on_host(url):
-                yield Request(url, callback=self.parse_sitemap)
+                yield Request(url, callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
             else:
                 self._inc("offsite_links_dropped")
 
