@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .layout import QUARANTINE
 from .schema import order_keys, schema_errors
@@ -45,6 +45,7 @@ class QuarantineWriter(JsonlWriter):
         max_records: int = 10_000,
         max_bytes: int = 64 * MiB,
         compress: bool = True,
+        before_commit: Callable[[], object] | None = None,
     ):
         super().__init__(
             directory,
@@ -55,4 +56,5 @@ class QuarantineWriter(JsonlWriter):
             kind=QUARANTINE,
             normalize=normalize_quarantine,
             validate=validate_quarantine,
+            before_commit=before_commit,
         )

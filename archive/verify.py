@@ -1,5 +1,5 @@
-"""Proof that an archive is whole: manifests match the files, every line parses and validates, no (id, version) twice.
-Problems carry file, line and a hint on how to fix them; warnings do not make an archive invalid."""
+"""Proof that an archive is whole: manifests match the files, every line parses and validates, no (id, version) twice,
+every record's WARC pointer reaches the response that holds its body. Problems carry file, line and a fix; warnings do not fail."""
 from __future__ import annotations
 
 import gzip
@@ -25,7 +25,7 @@ from .layout import (
     committed_warcs,
     leftover_files,
 )
-from .manifest import ManifestError, manifest_paths, read_manifest
+from .manifest import SUMMARY_KEYS, ManifestError, manifest_paths, read_manifest
 from .quarantine import validate_quarantine
 from .reader import iter_lines
 from .schema import validate_record
@@ -76,6 +76,18 @@ class VerifyReport:
         self.problems.append(Problem(str(path), line, message, fix, severity))
 
 
+@dataclass(frozen=True)
+class _Pointer:
+    """A record's claim about its raw capture, checked against the WARC file."""
+
+    offset: int
+    path: Path
+    line: int
+    url: Any
+    record_id: Any
+    content_sha256: Any
+
+
 @dataclass
 class _FileScan:
     """What reading one JSONL file found: lines on disk and how many of them were sound records."""
@@ -110,6 +122,7 @@ class _Verifier:
         self.seen: dict[tuple[str, int], tuple[Path, int]] = {}
         self.scans: dict[Path, _FileScan] = {}
         self.warc_names = {f.name for f in committed_warcs(self.layout.warc_dir)}
+        self.pointers: dict[str, list[_Pointer]] = {}
 
     def run(self) -> VerifyReport:
         if not self.root.is_dir():
@@ -117,6 +130,7 @@ class _Verifier:
             return self.report
         self.scan_jsonl(committed_jsonl(self.layout.articles_dir), ARTICLES, self.check_article)
         self.scan_jsonl(committed_jsonl(self.layout.quarantine_dir), QUARANTINE, self.check_quarantine)
+        self.check_pointers()
         listed = self.check_manifests()
         self.check_unlisted(listed)
         self.check_leftovers()
@@ -193,6 +207,49 @@ class _Verifier:
                 archive_file.path, number, f"record points to WARC file {warc_file!r}, which is not in warc/",
                 "restore the WARC file from a replica; without it the raw capture of this record is lost",
             )
+        elif isinstance(warc_file, str) and isinstance(record.get("warc_offset"), int):
+            self.pointers.setdefault(warc_file, []).append(
+                _Pointer(record["warc_offset"], archive_file.path, number, record.get("url"), record.get("warc_record_id"), record.get("content_sha256"))
+            )
+
+    # --- WARC pointers ---------------------------------------------------------------------------
+    def check_pointers(self) -> None:
+        """Each pointer must reach a response record for the record's URL whose payload hashes to content_sha256.
+
+        Each WARC file is opened once and read only at the offsets that records name.
+        """
+        for warc_file, pointers in sorted(self.pointers.items()):
+            path = self.layout.warc_dir / warc_file
+            with open(path, "rb") as stream:
+                for pointer in sorted(pointers, key=lambda p: p.offset):
+                    problem = self.pointer_problem(stream, pointer)
+                    if problem:
+                        self.report.add(
+                            pointer.path, pointer.line, f"warc_offset {pointer.offset} in {warc_file}: {problem}",
+                            "the record and its raw capture disagree: restore both from a replica, or re-crawl the article",
+                        )
+
+    @staticmethod
+    def pointer_problem(stream: Any, pointer: _Pointer) -> str | None:
+        stream.seek(pointer.offset)
+        try:
+            record = next(iter(ArchiveIterator(stream)), None)
+            if record is None:
+                return "no WARC record starts there (offset past the end)"
+            if record.rec_type != "response":
+                return f"points to a {record.rec_type!r} record, not a response"
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            if uri != pointer.url:
+                return f"the response there is for {uri!r}, not {pointer.url!r}"
+            record_id = record.rec_headers.get_header("WARC-Record-ID")
+            if pointer.record_id is not None and record_id != pointer.record_id:
+                return f"the response there is {record_id}, not the record's warc_record_id {pointer.record_id}"
+            digest = hashlib.sha256(record.content_stream().read()).hexdigest()
+        except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+            return f"no readable WARC record there ({exc})"
+        if pointer.content_sha256 is not None and digest != pointer.content_sha256:
+            return f"the response body hashes to {digest}, not the record's content_sha256 {pointer.content_sha256}"
+        return None
 
     # --- manifests -----------------------------------------------------------------------------
     def check_manifests(self) -> dict[str, set[tuple[str, str]]]:
@@ -267,6 +324,13 @@ class _Verifier:
                 path, None,
                 f"summary says archived + new_version = {summary['archived'] + summary['new_version']} but the crawl's article files hold {written} records",
                 "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
+            )
+        items = summary.get("items")
+        counted = sum(summary[key] for key in SUMMARY_KEYS)
+        if isinstance(items, int) and items != counted:
+            self.report.add(
+                path, None, f"summary does not add up: {' + '.join(SUMMARY_KEYS)} = {counted} but items = {items}",
+                "every item must end in exactly one count: the summary was miscounted or edited; restore the manifest from a replica",
             )
         quarantined = self.listed_records(manifest, QUARANTINE)
         if summary["quarantined"] != quarantined:

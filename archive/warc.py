@@ -94,6 +94,7 @@ class WarcCapture:
         self._lock = DirectoryLock(self.directory)
         self._lock.acquire()
         set_aside_leftovers(self.directory)
+        rebuild_missing_cdxj(self.directory)
         self._seq = next_seq(self.directory, self.crawl_id, parse_warc_name)
         self._sink: HashingSink | None = None
         self._writer: WARCWriter | None = None
@@ -260,6 +261,16 @@ def build_cdxj(warc_path: Path) -> ClosedFile:
     target = warc_path.with_name(warc_path.name + ".cdxj")
     sha = write_bytes_atomic(target, data)
     return ClosedFile(target.name, CDXJ, len(lines), len(data), sha)
+
+
+def rebuild_missing_cdxj(directory: Path) -> list[ClosedFile]:
+    """Index committed WARC files that have no CDXJ (a crash between the WARC's commit and its index)."""
+    rebuilt = []
+    for warc in committed_warcs(directory):
+        if not warc.path.with_name(warc.name + ".cdxj").exists():
+            logger.warning("rebuilding the missing CDXJ index of %s", warc.path)
+            rebuilt.append(build_cdxj(warc.path))
+    return rebuilt
 
 
 def cdxj_lookup(directory: Path | str, url: str) -> list[dict[str, Any]]:

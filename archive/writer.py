@@ -190,6 +190,7 @@ class JsonlWriter:
         kind: str = ARTICLES,
         normalize: Callable[[dict[str, Any]], dict[str, Any]] = normalize_record,
         validate: Callable[[dict[str, Any]], list[str]] | None = validate_record,
+        before_commit: Callable[[], object] | None = None,
     ):
         if max_records < 1 or max_bytes < 1:
             raise ValueError("max_records and max_bytes must be at least 1")
@@ -201,6 +202,9 @@ class JsonlWriter:
         self.kind = kind
         self._normalize = normalize
         self._validate = validate
+        # Called before each file is renamed to its final name: the pipeline commits the WARC file the
+        # records point into first, so a committed record never points into a WARC lost by a crash.
+        self._before_commit = before_commit
         self.closed_files: list[ClosedFile] = []
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = DirectoryLock(self.directory)
@@ -213,6 +217,11 @@ class JsonlWriter:
         self._records = 0
         self._bytes = 0
         self._closed = False
+
+    @property
+    def current_name(self) -> str | None:
+        """Final name of the file being written (not committed yet), None between files."""
+        return self._final.name if self._final is not None else None
 
     @property
     def suffix(self) -> str:
@@ -260,6 +269,8 @@ class JsonlWriter:
         """Complete the current file (if any) and return its description."""
         if self._stream is None or self._sink is None or self._final is None:
             return None
+        if self._before_commit is not None:
+            self._before_commit()
         if self.compress:
             self._stream.close()
         sha = self._sink.sync_and_close()

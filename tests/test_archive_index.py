@@ -71,3 +71,30 @@ def test_saving_while_an_article_file_is_still_open_is_refused(tmp_path: Path) -
     writer.close()
     index.save()
     assert ArchiveIndex.open(tmp_path).get("1") is not None
+
+
+def test_index_refuses_to_claim_an_article_whose_file_is_not_committed(tmp_path: Path) -> None:
+    index = ArchiveIndex.open(tmp_path)
+    index.add_record(sample_record("1", crawl_id="c1"), "c1-00001.jsonl.gz")  # never written to disk
+    with pytest.raises(RuntimeError, match="not committed"):
+        index.save()
+    assert not ArchiveLayout(tmp_path).index_path.exists() or "1" not in json.loads(ArchiveLayout(tmp_path).index_path.read_text())["articles"]
+
+
+def test_index_built_from_files_knows_where_each_latest_body_was_captured(tmp_path: Path) -> None:
+    record = sample_record("1", crawl_id="c1", content_sha256="a" * 64, warc_file="c1-00001.warc.gz", warc_record_id="<urn:uuid:x>", warc_offset=7)
+    write_sample_crawl(tmp_path, "c1", [record])
+    entry = ArchiveIndex.open(tmp_path).get("1")
+    assert (entry.content_sha256, entry.warc_file, entry.warc_record_id, entry.warc_offset) == ("a" * 64, "c1-00001.warc.gz", "<urn:uuid:x>", 7)
+    assert entry.file == "c1-00001.jsonl.gz"
+
+
+def test_index_left_by_an_older_format_is_rebuilt(tmp_path: Path) -> None:
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")])
+    ArchiveIndex.open(tmp_path)
+    path = ArchiveLayout(tmp_path).index_path
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("format")
+    data["articles"]["1"] = ["f" * 64, 1, "http://u/1"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert ArchiveIndex.open(tmp_path).get("1").text_sha256 == text_sha256("a")

@@ -1,6 +1,7 @@
 """verify_archive proves wholeness: each kind of damage is reported with its file (and line), warnings stay warnings."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -172,7 +173,10 @@ def test_full_crawl_with_warc_verifies_and_a_damaged_warc_is_caught(tmp_path: Pa
     layout = ArchiveLayout(tmp_path)
     with WarcCapture(layout.warc_dir, CRAWL) as capture, JsonlWriter(layout.articles_dir, CRAWL) as articles:
         pointer = capture.write_exchange("http://news.example.cn/a/1.html", 200, "OK", [], b"<html/>", [])
-        articles.write(sample_record("1", crawl_id=CRAWL, warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset))
+        articles.write(sample_record(
+            "1", crawl_id=CRAWL, url="http://news.example.cn/a/1.html", content_sha256=hashlib.sha256(b"<html/>").hexdigest(),
+            warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset,
+        ))
     summary = {"archived": 1, "unchanged": 0, "new_version": 0, "quarantined": 0, "skipped": 0}
     write_manifest(tmp_path, CRAWL, "2025-01-01T00:00:00Z", "2025-01-01T00:10:00Z", {}, capture.closed_files + articles.closed_files, summary)
     assert verify_archive(tmp_path).problems == []
@@ -185,3 +189,70 @@ def test_full_crawl_with_warc_verifies_and_a_damaged_warc_is_caught(tmp_path: Pa
     assert any(e.startswith(f"{warc}: checksum mismatch") for e in errors)
     assert any(e.endswith(".cdxj: listed in " + CRAWL + ".json but missing (fix: restore it from a replica; if it is lost for good, record the loss next to the manifest)") for e in errors)
     assert any("no CDXJ index" in w for w in messages(tmp_path, "warning"))
+
+
+def write_captured_crawl(root: Path, body: bytes = b"<html>1</html>", change=None) -> None:
+    """A WARC (home page, then the article) and one record pointing at the article's response.
+
+    `change(fields, offsets)` may alter the record's pointer fields; `offsets` maps (type, url) to record offsets.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.layout import ArchiveLayout
+    from archive.warc import WarcCapture
+    from archive.writer import JsonlWriter
+
+    layout = ArchiveLayout(root)
+    url = "http://news.example.cn/a/1.html"
+    with WarcCapture(layout.warc_dir, CRAWL) as capture:
+        capture.write_exchange("http://news.example.cn/", 200, "OK", [], b"<html>home</html>", [])
+        pointer = capture.write_exchange(url, 200, "OK", [], body, [])
+    offsets = {}
+    with open(layout.warc_dir / pointer.warc_file, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            iterator.read_to_end(record)
+            offsets[(record.rec_type, record.rec_headers.get_header("WARC-Target-URI"))] = iterator.get_record_offset()
+    fields = {
+        "url": url, "content_sha256": hashlib.sha256(body).hexdigest(), "warc_file": pointer.warc_file,
+        "warc_record_id": pointer.warc_record_id, "warc_offset": pointer.warc_offset,
+    }
+    if change is not None:
+        change(fields, offsets)
+    with JsonlWriter(layout.articles_dir, CRAWL) as articles:
+        articles.write(sample_record("1", crawl_id=CRAWL, **fields))
+
+
+def test_warc_pointer_that_agrees_with_the_record_verifies(tmp_path: Path) -> None:
+    write_captured_crawl(tmp_path)
+    assert messages(tmp_path) == []
+
+
+def test_warc_pointer_to_a_body_with_another_hash_is_reported(tmp_path: Path) -> None:
+    write_captured_crawl(tmp_path, change=lambda fields, _: fields.update(content_sha256="1" * 64))
+    (error,) = messages(tmp_path)
+    assert ":1: warc_offset" in error and "hashes to" in error and "1" * 64 in error
+
+
+def test_warc_pointer_to_the_request_record_is_reported(tmp_path: Path) -> None:
+    write_captured_crawl(tmp_path, change=lambda fields, offsets: fields.update(warc_offset=offsets[("request", fields["url"])]))
+    (error,) = messages(tmp_path)
+    assert "'request' record, not a response" in error
+
+
+def test_warc_pointer_to_another_urls_response_is_reported(tmp_path: Path) -> None:
+    write_captured_crawl(tmp_path, change=lambda fields, offsets: fields.update(warc_offset=offsets[("response", "http://news.example.cn/")]))
+    (error,) = messages(tmp_path)
+    assert "is for 'http://news.example.cn/'" in error
+
+
+def test_warc_pointer_into_the_middle_of_a_record_is_reported(tmp_path: Path) -> None:
+    write_captured_crawl(tmp_path, change=lambda fields, _: fields.update(warc_offset=fields["warc_offset"] + 3))
+    (error,) = messages(tmp_path)
+    assert "warc_offset" in error and "no readable WARC record there" in error
+
+
+def test_summary_that_does_not_add_up_to_its_items_is_reported(archive_root: Path) -> None:
+    rewrite_manifest(archive_root, lambda m: m["summary"].update(items=7))
+    (error,) = messages(archive_root)
+    assert "summary does not add up" in error and "items = 7" in error

@@ -118,3 +118,14 @@ def test_no_warc_under_its_final_name_until_closed_and_rotation_by_size(tmp_path
 def test_surt_is_host_reversed_lowercase_with_sorted_query() -> None:
     assert surt("http://www.Example.COM:80/Path?b=2&a=1#frag") == "com,example)/path?a=1&b=2"
     assert surt("http://example.com:8080") == "com,example:8080)/"
+
+
+def test_cdxj_lost_by_a_crash_after_the_warc_commit_is_rebuilt_by_the_next_capture(tmp_path: Path) -> None:
+    with WarcCapture(tmp_path, CRAWL) as capture:
+        capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS)
+    [warc] = committed_warcs(tmp_path)
+    index = warc.path.with_name(warc.name + ".cdxj")
+    expected = index.read_bytes()
+    index.unlink()
+    WarcCapture(tmp_path, "20250102T000000Z-bbbbbb").close()
+    assert index.read_bytes() == expected

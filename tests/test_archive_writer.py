@@ -216,3 +216,11 @@ def test_stats_count_articles_records_versions_and_crawls(tmp_path: Path, capsys
     assert json.loads(capsys.readouterr().out)["articles"] == 2
     assert stats_main([str(tmp_path)]) == 0
     assert "articles" in capsys.readouterr().out
+
+
+def test_before_commit_runs_while_the_file_is_still_unnamed(tmp_path: Path) -> None:
+    seen = []
+    writer = JsonlWriter(tmp_path, "c1", before_commit=lambda: seen.append(sorted(p.name for p in tmp_path.glob("c1-*"))))
+    writer.write(sample_record("1", crawl_id="c1"))
+    writer.close()
+    assert seen == [[]] and [p.name for p in tmp_path.glob("c1-*")] == ["c1-00001.jsonl.gz"]

@@ -186,7 +186,7 @@ def test_archive_pipeline_writes_versions_and_manifest(tmp_path: Path) -> None:
 
     third = "crawl-3"
     pipeline = run_archive(tmp_path, third, [article_item("甲 changed", third)])
-    assert pipeline.counts["new_version"] == 1 and pipeline.counts["archived"] == 1
+    assert pipeline.counts["new_version"] == 1 and pipeline.counts["archived"] == 0
     versions = sorted((r["id"], r["version"]) for r in read_jsonl(tmp_path / "articles"))
     assert versions == [("1", 1), ("254967", 1), ("254967", 2)]
 

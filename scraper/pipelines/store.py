@@ -1,26 +1,31 @@
-"""ArchivePipeline: writes records, quarantine entries and raw WARC captures into ARCHIVE_DIR.
+"""ArchivePipeline: writes records, quarantine entries and the raw WARC capture of every response into ARCHIVE_DIR.
 Dedupes and versions through the archive index; on close commits every file, the index and the crawl manifest."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Self
 
 import scrapy
-from archive.index import NEW_VERSION, UNCHANGED, ArchiveIndex
+from archive.index import NEW, NEW_VERSION, UNCHANGED, ArchiveIndex
 from archive.layout import ArchiveLayout, check_name, utc_now_iso
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
-from archive.warc import WarcCapture
+from archive.warc import WarcCapture, WarcPointer, payload_digest
 from archive.writer import ClosedFile, InvalidRecordError, JsonlWriter
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
 from scraper.pipelines.records import build_quarantine
+from scraper.spiders.portal import article_id, header_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +76,15 @@ class ArchiveOptions:
 class ArchivePipeline:
     """Terminal stage: ArticleRecord -> articles/ (if new or changed), QuarantineRecord -> quarantine/.
 
-    Summary counts (also stats `newsarchive/<key>`): `archived` records written (new
-    articles plus new versions), `new_version` those of them that replace an older
-    text, `unchanged` articles whose text the archive already holds, `quarantined`
-    entries written, `skipped` second copies of an article id within this crawl.
+    Every response the engine receives (articles, list pages, robots.txt, sitemaps) is written to the
+    WARC through the `response_received` signal; an article whose body the archive already holds
+    byte for byte gets a revisit record instead. Records and quarantine entries point at the response
+    record that holds their body.
+
+    Each item ends in exactly one summary count (also stats `newsarchive/<key>`): `archived` a new
+    article written as version 1, `new_version` a changed text written as the next version,
+    `unchanged` an article whose text the archive already holds, `quarantined` an entry written to
+    quarantine/, `skipped` a second copy of an article id within this crawl. `items` is their sum.
     """
 
     def __init__(self, options: ArchiveOptions, crawler: Crawler | None = None) -> None:
@@ -82,7 +92,10 @@ class ArchivePipeline:
         self.crawler = crawler
         self.layout = ArchiveLayout(options.root)
         self.counts = {"archived": 0, "unchanged": 0, "new_version": 0, "quarantined": 0, "skipped": 0}
+        self.captures = {"responses": 0, "revisits": 0}
         self._ids_this_crawl: set[str] = set()
+        # Article URL -> where its body is in the WARC, from response_received until the item arrives.
+        self._pointers: dict[str, WarcPointer] = {}
         self._started_at = ""
         self._started = 0.0
         self.index: ArchiveIndex | None = None
@@ -92,7 +105,10 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(ArchiveOptions.from_settings_object(crawler.settings), crawler)
+        pipeline = cls(ArchiveOptions.from_settings_object(crawler.settings), crawler)
+        # The signal sees every downloaded response, robots.txt fetched by RobotsTxtMiddleware included.
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        return pipeline
 
     @property
     def stats(self) -> StatsCollector | None:
@@ -111,28 +127,83 @@ class ArchivePipeline:
         self.layout.ensure_dirs()
         self._started_at = utc_now_iso()
         self._started = time.monotonic()
-        self.index = ArchiveIndex.open(options.root)
         sizes = {"max_records": options.max_records, "max_bytes": options.max_bytes, "compress": options.compress}
-        self.articles = JsonlWriter(self.layout.articles_dir, options.crawl_id, **sizes)
-        self.quarantine = QuarantineWriter(self.layout.quarantine_dir, options.crawl_id, **sizes)
+        # Writers first: they take the directory locks and set aside what a killed crawl left half-written.
         if options.warc:
             self.warc = WarcCapture(self.layout.warc_dir, options.crawl_id, info={"robots": "obey"})
+        self.articles = JsonlWriter(self.layout.articles_dir, options.crawl_id, before_commit=self._commit_warc, **sizes)
+        self.quarantine = QuarantineWriter(self.layout.quarantine_dir, options.crawl_id, before_commit=self._commit_warc, **sizes)
+        self.index = ArchiveIndex.open(options.root)
         logger.info("archiving crawl %s into %s (%d articles already indexed)", options.crawl_id, options.root, len(self.index))
+
+    def _commit_warc(self) -> None:
+        """Commit the open WARC file before a JSONL file whose records may point into it."""
+        if self.warc is not None:
+            self.warc.rotate()
 
     def _count(self, key: str) -> None:
         self.counts[key] += 1
         if self.stats is not None:
             self.stats.inc_value(f"newsarchive/{key}")
 
-    def capture(self, page: ArticlePage | None, record: dict[str, Any]) -> None:
-        """Write the raw exchange to the WARC and point `record` at it."""
+    # --- raw capture -----------------------------------------------------------------------------
+    def response_received(self, response: Response, request: Request, **kwargs: Any) -> None:
+        """Capture one downloaded response (and its request) in the WARC."""
+        if self.warc is None or self.index is None:
+            return
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        pointer = self.capture_exchange(
+            response.url, response.status, reason, header_pairs(response.headers), response.body,
+            header_pairs(request.headers), request.method,
+        )
+        if article_id(response.url) is not None:
+            self._pointers[response.url] = pointer
+
+    def capture_exchange(
+        self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
+        request_headers: list[tuple[str, str]], method: str = "GET", date: str | None = None,
+    ) -> WarcPointer:
+        """Write a response record, or a revisit when the archived latest version of this article has the same body.
+
+        Returns the pointer to the response record that holds `body` (for a revisit: the original).
+        """
+        assert self.warc is not None and self.index is not None
+        ident = article_id(url)
+        entry = self.index.get(ident) if ident is not None else None
+        if (
+            entry is not None and status == 200 and entry.warc_file and entry.warc_record_id
+            and entry.warc_offset is not None and entry.content_sha256 == hashlib.sha256(body).hexdigest()
+        ):
+            self.warc.write_revisit(
+                url, status, reason, headers, request_headers, entry.warc_record_id, entry.url,
+                entry.fetched_at or "", payload_digest(body), method, date=date,
+            )
+            self._capture_count("revisits")
+            return WarcPointer(entry.warc_file, entry.warc_record_id, entry.warc_offset)
+        pointer = self.warc.write_exchange(url, status, reason, headers, body, request_headers, method, date=date)
+        self._capture_count("responses")
+        return pointer
+
+    def _capture_count(self, key: str) -> None:
+        self.captures[key] += 1
+        if self.stats is not None:
+            self.stats.inc_value(f"newsarchive/warc_{key}")
+
+    def point_at_capture(self, page: ArticlePage | None, record: dict[str, Any]) -> None:
+        """Point `record` at the WARC record holding the page's body (capturing it now if no signal did)."""
         if self.warc is None or page is None:
             return
-        pointer = self.warc.write_exchange(
-            page.url, page.status, page.reason, page.headers, page.body, page.request_headers, date=page.fetched_at
-        )
+        pointer = self._pointers.pop(page.url, None)
+        if pointer is None:  # the pipeline used without a crawler, or a page built elsewhere
+            pointer = self.capture_exchange(
+                page.url, page.status, page.reason, page.headers, page.body, page.request_headers, date=page.fetched_at
+            )
         record.update(warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset)
 
+    # --- items -----------------------------------------------------------------------------------
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleRecord):
             self.store_article(item)
@@ -143,13 +214,13 @@ class ArchivePipeline:
     def store_article(self, item: ArticleRecord) -> None:
         assert self.index is not None and self.articles is not None
         record = item.record
-        self.capture(item.page, record)
-        article_id = record["id"]
-        if article_id in self._ids_this_crawl:
+        self.point_at_capture(item.page, record)
+        ident = record["id"]
+        if ident in self._ids_this_crawl:
             self._count("skipped")
             return
-        self._ids_this_crawl.add(article_id)
-        decision, version = self.index.decide(article_id, record["text_sha256"])
+        self._ids_this_crawl.add(ident)
+        decision, version = self.index.decide(ident, record["text_sha256"])
         if decision == UNCHANGED:
             self._count("unchanged")
             return
@@ -164,28 +235,35 @@ class ArchivePipeline:
             entry.update({k: record[k] for k in ("warc_file", "warc_record_id", "warc_offset")})
             self.store_quarantine(QuarantineRecord(entry, item.page), captured=True)
             return
-        self.index.record(article_id, record["text_sha256"], version, record["url"])
-        self._count("archived")
-        if decision == NEW_VERSION:
-            self._count("new_version")
+        # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
+        self.index.add_record(record, self.articles.current_name)
+        self._count("archived" if decision == NEW else "new_version")
 
     def store_quarantine(self, item: QuarantineRecord, captured: bool = False) -> None:
         assert self.quarantine is not None
         if not captured:
-            self.capture(item.page, item.record)
+            self.point_at_capture(item.page, item.record)
         self.quarantine.write(item.record)
         self._count("quarantined")
 
     def close_spider(self) -> None:
         files: list[ClosedFile] = []
-        for writer in (self.articles, self.quarantine, self.warc):
+        # The WARC first: committed records must never point into a WARC file a crash could still lose.
+        for writer in (self.warc, self.articles, self.quarantine):
             if writer is not None:
                 files += writer.close()
         if self.index is not None:
             self.index.save()
         elapsed = time.monotonic() - self._started
         found = self.stats.get_value("newsarchive/articles_found", 0) if self.stats is not None else 0
-        summary: dict[str, Any] = {**self.counts, "articles_found": found, "elapsed_seconds": round(elapsed, 3)}
+        summary: dict[str, Any] = {
+            **self.counts,
+            "items": sum(self.counts.values()),
+            "articles_found": found,
+            "warc_responses": self.captures["responses"],
+            "warc_revisits": self.captures["revisits"],
+            "elapsed_seconds": round(elapsed, 3),
+        }
         settings = {name: self.crawler.settings.get(name) for name in MANIFEST_SETTINGS} if self.crawler else {}
         settings["scrapy_version"] = scrapy.__version__
         if self.crawler is not None and self.crawler.spider is not None:
