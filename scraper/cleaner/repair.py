@@ -224,6 +224,14 @@ def _best_pairs(node: _Node, firsts: Iterable[int], seconds: Iterable[int], next
             for cost, ch, first, second in scored[:CHOICES_KEPT]]
 
 
+BEAM = 15.0  # paths this much costlier than the best never came back in the replica's 300 pages
+
+
+def _prune(states: dict[Any, _Node]) -> dict[Any, _Node]:
+    best = min(node.cost for node in states.values())
+    return {key: node for key, node in states.items() if node.cost <= best + BEAM}
+
+
 class _Lattice:
     """The Viterbi search over one token list."""
 
@@ -249,10 +257,15 @@ class _Lattice:
             if not states:
                 i += 1
                 continue
-            if len(states) == 1 and tokens[i] in PLAIN_ASCII:
+            if len(states) > 1:
+                states = _prune(states)
+            if len(states) == 1:
                 (pending, _), node = next(iter(states.items()))
-                if pending is None:
+                if pending is None and tokens[i] in PLAIN_ASCII:
                     i = self._plain_run(i, node)
+                    continue
+                if pending is None and self._is_plain_pair(i):
+                    i = self._pair_run(i, node)
                     continue
             for (pending, _), node in states.items():
                 if pending is None:
@@ -276,6 +289,29 @@ class _Lattice:
             j += 1
         run = "".join(chr(t) for t in tokens[i:j])  # type: ignore[arg-type]
         self.push(j, None, _Node(node.cost + ASCII_COST * (j - i), node, run, None))
+        return j
+
+    def _is_plain_pair(self, i: int) -> bool:
+        tokens = self.tokens
+        if i + 1 >= len(tokens) or i + 1 in self.agenda:
+            return False
+        lead, trail = tokens[i], tokens[i + 1]
+        return (isinstance(lead, int) and isinstance(trail, int) and 0x81 <= lead <= 0xFE
+                and 0x80 <= trail <= 0xFE and decode_pair(lead, trail) is not None)
+
+    def _pair_run(self, i: int, node: _Node) -> int:
+        """Pairs of high bytes with a single path alive: nothing to decide, so no costs.
+
+        A lone path's cost only matters relative to paths that branch off it later.
+        """
+        tokens = self.tokens
+        chars: list[str] = []
+        j = i
+        while self._is_plain_pair(j):
+            chars.append(decode_pair(tokens[j], tokens[j + 1]))  # type: ignore[arg-type]
+            j += 2
+        last = bytes(tokens[j - 2:j])  # type: ignore[arg-type]
+        self.push(j, None, _Node(node.cost, node, "".join(chars), last))
         return j
 
     def from_aligned(self, i: int, node: _Node) -> None:
