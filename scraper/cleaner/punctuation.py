@@ -6,7 +6,6 @@ ASCII stays inside Latin words and numbers (`10:30`, `1,000`, `CanScan?`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 FULLWIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 _CJK_PUNCT = "，。、；：？！“”‘’（）《》「」『』…—·"
@@ -17,12 +16,17 @@ def is_cjk(ch: str) -> bool:
     return len(ch) == 1 and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd")
 
 
-def _neighbour(text: Sequence[str], index: int, step: int) -> str:
-    """The nearest character that is not itself swappable punctuation or a space."""
-    i = index + step
-    while 0 <= i < len(text) and (text[i] in FULLWIDTH or text[i] == " "):
-        i += step
-    return text[i] if 0 <= i < len(text) else ""
+def _is_swappable(ch: str) -> bool:
+    return ch in FULLWIDTH or ch == " "
+
+
+def _next_significant(text: str) -> list[str]:
+    """For each index, the nearest character to its right that is not swappable punctuation."""
+    result = [""] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        result[i] = result[i + 1] if _is_swappable(text[i]) else text[i]
+    # result[i] covers text[i:]; callers ask for what follows i, so shift by one.
+    return result[1:] + [""]
 
 
 def _closing_paren(text: str, start: int) -> int | None:
@@ -80,15 +84,18 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     ('覆蓋10萬45，20余項45？', 2)
     """
     chars = list(text)
+    following = _next_significant(text)
     count = 0
+    before = ""  # nearest decided character to the left that is not swappable punctuation
     for i, ch in enumerate(text):
+        if i and not _is_swappable(chars[i - 1]):
+            before = chars[i - 1]  # `）,` is Chinese once `)` became `）`
         if ch not in FULLWIDTH or chars[i] != ch:
             continue
-        # Left of `i` everything is decided already: `）,` is Chinese once `)` became `）`.
-        before, after = _neighbour(chars, i, -1), _neighbour(text, i, 1)
+        after = following[i]
         if ch == "(":
             end = _closing_paren(text, i)
-            if end is not None and (is_cjk(before) or is_cjk(_neighbour(text, end, 1))):
+            if end is not None and (is_cjk(before) or is_cjk(following[end])):
                 chars[i], chars[end] = "（", "）"
                 count += 2
             continue
@@ -104,9 +111,8 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
             continue  # 10:30, 1,000 keep ASCII
         if ch in "?!" and before.isascii() and before.isalpha():
             continue  # a Latin question stays Latin
-        if before.isdigit():
-            before = _before_number(text, i)  # `45？` ends a Chinese sentence
-        if is_cjk(before) or is_cjk(after):
+        context = _before_number(text, i) if before.isdigit() else before  # `45？` ends a Chinese sentence
+        if is_cjk(context) or is_cjk(after):
             chars[i] = FULLWIDTH[ch]
             count += 1
     return "".join(chars), count

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from scraper.cleaner.charmodel import HAN, OPENING, SYMBOL, ASCII_COST, char_class, char_cost, follow_cost, pair_cost
-from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_trail
+from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_private_use, is_trail
 from scraper.cleaner.readings import (
     MAX_READING_LETTERS,
     TONE_VOWELS,
@@ -37,6 +37,7 @@ Token = Union[int, str, Marker]
 # Penalties are in the character model's units (negative log shares): a repair
 # must buy back its cost through the common characters it makes appear.
 FULLWIDTH_PENALTY = 2.0
+READABLE_PAIR_PENALTY = 4.0  # the swap would break a pair that already reads as a real character
 LOST_BYTE_PENALTY = 3.0
 MARKER_COST = 14.0
 SOFT_MARKER_COST = 4.0  # a byte that may or may not have been swallowed
@@ -374,7 +375,11 @@ class _Lattice:
                 cost = pair_cost(_prev_char(node), ch)
                 self.push(i + 1, None, _Node(node.cost + cost, node, ch, bytes((lead, t))))
         if isinstance(t, int) and t in ASCII_TO_FULLWIDTH:
-            self._fullwidth(i, node, lead, ASCII_TO_FULLWIDTH[t])
+            literal = decode_pair(lead, t) if is_trail(t) else None
+            # Where the bytes already read as a real character, a swap needs more evidence:
+            # undamaged text must come out unchanged.
+            doubt = READABLE_PAIR_PENALTY if literal is not None and not is_private_use(literal) else 0.0
+            self._fullwidth(i, node, lead, ASCII_TO_FULLWIDTH[t], doubt)
         if t == QMARK:
             self._fullwidth(i, node, lead, ASCII_TO_FULLWIDTH[ord("?")])
             if not self._lost_trail_with_reading(i, node, lead):
@@ -386,11 +391,11 @@ class _Lattice:
             orphan = _Node(node.cost + MARKER_COST, node, Marker("lead byte without its trail"), None)
             self.from_aligned(i, orphan)
 
-    def _fullwidth(self, i: int, node: _Node, lead: int, pair: bytes) -> None:
+    def _fullwidth(self, i: int, node: _Node, lead: int, pair: bytes, doubt: float = 0.0) -> None:
         ch = decode_pair(lead, pair[0])
         if ch is not None:
             event = ("fullwidth",)
-            cost = pair_cost(_prev_char(node), ch) + FULLWIDTH_PENALTY
+            cost = pair_cost(_prev_char(node), ch) + FULLWIDTH_PENALTY + doubt
             self.push(i + 1, pair[1], _Node(node.cost + cost,
                                             node, ch, bytes((lead, pair[0])), event))
 

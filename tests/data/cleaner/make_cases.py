@@ -44,6 +44,10 @@ def main() -> None:
     cases += [
         {"name": "seed: run of lost bytes is one marker", "input": "資質的醫院建設細胞治療???,提升臨床研究轉(zhuǎn)化能力",
          "expected": "資質的醫院建設細胞治療\ufffd，提升臨床研究轉化能力", "expect": "pass", "reason": ""},
+        {"name": "undamaged rare character whose trail byte is a letter (raw bytes)",
+         "input_gbk_hex": "癌癥篩CanScan查".encode("gbk").hex(), "expected": "癌癥篩CanScan查", "expect": "pass", "reason": ""},
+        {"name": "undamaged rare character whose trail byte is a letter (text)", "input": "癌癥篩CanScan查",
+         "expected": "癌癥篩CanScan查", "expect": "pass", "reason": ""},
         {"name": "toneless readings", "input": "產(chan)業(ye)發(fa)展", "expected": "產業發展", "expect": "pass", "reason": ""},
         {"name": "a reading that names another character stays", "input": "中(chǎn)國", "expected": "中（chǎn）國",
          "expect": "pass", "reason": ""},
