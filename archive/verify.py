@@ -232,6 +232,12 @@ class _Verifier:
     @staticmethod
     def pointer_problem(stream: Any, pointer: _Pointer) -> str | None:
         stream.seek(pointer.offset)
+        start = stream.read(5)
+        # Records start a gzip member (or "WARC/" uncompressed); anything else is mid-record,
+        # where a reader would silently skip ahead to some later record.
+        if start[:2] != b"\x1f\x8b" and start != b"WARC/":
+            return "no readable WARC record there (the offset is not the start of a record)"
+        stream.seek(pointer.offset)
         try:
             record = next(iter(ArchiveIterator(stream)), None)
             if record is None:

@@ -28,9 +28,10 @@ CHANGED = 10
 CRAWL_TIMEOUT = 300  # seconds; a 40-article loopback crawl takes about five
 
 
-def crawl(url: str, out: Path, crawl_id: str) -> None:
+def crawl(url: str, out: Path, crawl_id: str, *extra: str) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    command = [sys.executable, "-m", "scraper", "crawl", "--start-url", url, "--out", str(out), "--crawl-id", crawl_id, "--loglevel", "WARNING"]
+    command = [sys.executable, "-m", "scraper", "crawl", "--start-url", url, "--out", str(out), "--crawl-id", crawl_id,
+               "--loglevel", "WARNING", *extra]
     done = subprocess.run(command, cwd=out.parent, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -109,9 +110,21 @@ def test_first_crawl_summary_adds_up_and_verifies(first_crawl: Path) -> None:
     assert report.problems == [], [p.format() for p in report.problems]
 
 
-def test_second_crawl_of_an_unchanged_replica_writes_no_article_record_and_revisits(first_crawl: Path, replica: Replica, tmp_path: Path) -> None:
+def test_second_incremental_crawl_counts_every_article_unchanged_and_writes_none(first_crawl: Path, replica: Replica, tmp_path: Path) -> None:
     root = copy_of(first_crawl, tmp_path)
     crawl(replica.url, root, "second")
+    summary = manifest(root, "second")["summary"]
+    assert summary["unchanged"] == summary["known_not_fetched"] == summary["items"] == ARTICLES
+    assert summary["archived"] == summary["new_version"] == summary["quarantined"] == 0
+    assert not list((root / "articles").glob("second-*"))
+    assert summary["warc_revisits"] == 0  # nothing fetched, nothing to revisit
+    report = verify_archive(root)
+    assert report.problems == [], [p.format() for p in report.problems]
+
+
+def test_refreshed_crawl_of_an_unchanged_replica_writes_no_article_record_and_revisits(first_crawl: Path, replica: Replica, tmp_path: Path) -> None:
+    root = copy_of(first_crawl, tmp_path)
+    crawl(replica.url, root, "second", "--refresh")
     summary = manifest(root, "second")["summary"]
     assert summary["unchanged"] == ARTICLES and summary["items"] == ARTICLES
     assert summary["archived"] == summary["new_version"] == summary["quarantined"] == 0

@@ -83,7 +83,8 @@ class ArchivePipeline:
 
     Each item ends in exactly one summary count (also stats `newsarchive/<key>`): `archived` a new
     article written as version 1, `new_version` a changed text written as the next version,
-    `unchanged` an article whose text the archive already holds, `quarantined` an entry written to
+    `unchanged` an article whose text the archive already holds (fetched again, or known and not
+    fetched by an incremental crawl: `unchanged_fetched` + `known_not_fetched`), `quarantined` an entry written to
     quarantine/, `skipped` a second copy of an article id within this crawl. `items` is their sum.
     """
 
@@ -256,9 +257,14 @@ class ArchivePipeline:
             self.index.save()
         elapsed = time.monotonic() - self._started
         found = self.stats.get_value("newsarchive/articles_found", 0) if self.stats is not None else 0
+        # An incremental crawl does not fetch what the archive holds: unchanged all the same.
+        known = self.stats.get_value("newsarchive/known_not_fetched", 0) if self.stats is not None else 0
+        counts = {**self.counts, "unchanged": self.counts["unchanged"] + known}
         summary: dict[str, Any] = {
-            **self.counts,
-            "items": sum(self.counts.values()),
+            **counts,
+            "items": sum(counts.values()),
+            "unchanged_fetched": self.counts["unchanged"],
+            "known_not_fetched": known,
             "articles_found": found,
             "warc_responses": self.captures["responses"],
             "warc_revisits": self.captures["revisits"],

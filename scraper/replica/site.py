@@ -181,9 +181,12 @@ class Portal:
 
     def __init__(
         self, seed: int = 0, articles: int = 300, changed: int = 0,
-        base_url: str = "http://127.0.0.1:8000",
+        base_url: str = "http://127.0.0.1:8000", changed_at: datetime | None = None,
     ) -> None:
         self.seed = seed
+        # Edits happen when the replica starts, as on a live portal: a crawler that
+        # compares <lastmod> with its last fetch sees them.
+        self.changed_at = changed_at or datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
         self.base_url = base_url.rstrip("/")
         self.articles = generate(seed, articles, changed, load_corpus())
         self._by_id = {a.id: a for a in self.articles}
@@ -306,10 +309,10 @@ class Portal:
         )
 
     def sitemap(self) -> str:
-        """Every article URL; an edited article's lastmod is a day after publication."""
+        """Every article URL; an edited article's lastmod is when the replica started."""
         urls = "".join(
             f"<url><loc>{self.absolute(a.path)}</loc>"
-            f"<lastmod>{(a.published + timedelta(days=1 if a.edited else 0)).isoformat()}</lastmod></url>\n"
+            f"<lastmod>{(self.changed_at if a.edited else a.published).isoformat()}</lastmod></url>\n"
             for a in self.articles
         )
         return (
