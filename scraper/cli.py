@@ -149,7 +149,7 @@ def check_result(result: CrawlResult, start_url: str) -> int:
     if result.count("articles_found") == 0 and not result.count("resumed"):
         print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
         return 1
-    settled = ("archived", "unchanged", "out_of_range", "over_limit")
+    settled = ("archived", "new_version", "unchanged", "out_of_range", "over_limit")
     if result.count("articles_found") and sum(result.count(key) for key in settled) == 0:
         print(
             f"error: found {result.count('articles_found')} articles but archived none; "

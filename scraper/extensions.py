@@ -66,7 +66,7 @@ def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
     failures = []
     if summary["requests"] and summary["error_rate"] > max_error_rate:
         failures.append(
-            f"error rate {summary['error_rate']:.0%} exceeds CRAWL_MAX_ERROR_RATE={max_error_rate:g}: "
+            f"error rate {summary['error_rate']:.0%} exceeds PORTAL_MAX_ERROR_RATE={max_error_rate:g}: "
             f"{summary['http_errors']} HTTP error responses and {summary['download_errors']} download errors "
             f"in {summary['requests']} requests; is the portal up?"
         )
@@ -81,7 +81,7 @@ def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
 
 
 class CrawlMonitor:
-    """Logs a progress line every CRAWL_PROGRESS_INTERVAL seconds and, at the end, the summary and the checks.
+    """Logs a progress line every PORTAL_PROGRESS_INTERVAL seconds and, at the end, the summary and the checks.
 
     Failed checks are logged as errors and kept in the stat `newsarchive/check_failures`
     (a list of messages), which `newsarchive crawl` turns into a non-zero exit status.
@@ -98,16 +98,16 @@ class CrawlMonitor:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        # CRAWL_MONITOR_ENABLED: progress line, summary and checks (on by default).
-        if not settings.getbool("CRAWL_MONITOR_ENABLED", True):
+        # PORTAL_MONITOR_ENABLED: progress line, summary and checks (on by default).
+        if not settings.getbool("PORTAL_MONITOR_ENABLED", True):
             raise NotConfigured
         assert crawler.stats is not None
         monitor = cls(
             crawler.stats,
-            # CRAWL_PROGRESS_INTERVAL: seconds between progress lines; 0 turns the line off.
-            settings.getfloat("CRAWL_PROGRESS_INTERVAL", 30.0),
-            # CRAWL_MAX_ERROR_RATE: (HTTP errors + download errors) / requests above which the crawl failed.
-            settings.getfloat("CRAWL_MAX_ERROR_RATE", 0.5),
+            # PORTAL_PROGRESS_INTERVAL: seconds between progress lines; 0 turns the line off.
+            settings.getfloat("PORTAL_PROGRESS_INTERVAL", 30.0),
+            # PORTAL_MAX_ERROR_RATE: (HTTP errors + download errors) / requests above which the crawl failed.
+            settings.getfloat("PORTAL_MAX_ERROR_RATE", 0.5),
         )
         crawler.signals.connect(monitor.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(monitor.spider_closed, signal=signals.spider_closed)

@@ -99,6 +99,6 @@ PORTAL_MAX_ARTICLES = 0
 
 # Crawl monitor (scraper/extensions.py): seconds between progress lines (0 = none), and the
 # share of requests failing (HTTP >= 400 or download errors) above which the crawl has failed.
-CRAWL_MONITOR_ENABLED = True
-CRAWL_PROGRESS_INTERVAL = 30.0
-CRAWL_MAX_ERROR_RATE = 0.5
+PORTAL_MONITOR_ENABLED = True
+PORTAL_PROGRESS_INTERVAL = 30.0
+PORTAL_MAX_ERROR_RATE = 0.5

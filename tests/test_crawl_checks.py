@@ -44,7 +44,7 @@ def broken_portal() -> Iterator[str]:
 def test_crawl_of_a_portal_answering_only_errors_fails_and_says_why(broken_portal: str, tmp_path: Path) -> None:
     result = crawl(broken_portal, tmp_path / "archive-data")
     assert result.returncode == 1
-    assert "error rate 100% exceeds CRAWL_MAX_ERROR_RATE=0.5" in result.stderr
+    assert "error rate 100% exceeds PORTAL_MAX_ERROR_RATE=0.5" in result.stderr
     assert "is the portal up?" in result.stderr
 
 
@@ -81,7 +81,7 @@ def test_articles_all_outside_the_dates_are_not_a_failure() -> None:
 
 
 def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path) -> None:
-    result = crawl(replica.url, tmp_path / "archive-data", *FAKE_CLEAN, "--loglevel", "INFO", "-s", "CRAWL_PROGRESS_INTERVAL=0.2",
+    result = crawl(replica.url, tmp_path / "archive-data", *FAKE_CLEAN, "--loglevel", "INFO", "-s", "PORTAL_PROGRESS_INTERVAL=0.2",
                    "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=false")
     assert result.returncode == 0, result.stderr[-2000:]
     progress = [line for line in result.stderr.splitlines() if "progress:" in line]

@@ -70,6 +70,6 @@ class CleanPipeline:
         return ArticleRecord(record=record, page=page)
 
     def quarantine(self, page: ArticlePage, reason: str, detail: str) -> QuarantineRecord:
-        self._inc("quarantined")
+        # The total is counted once, by the store pipeline when the entry is written.
         self._inc(f"quarantined/{reason}")
         return QuarantineRecord(record=build_quarantine(page, reason, detail, self.crawl_id), page=page)

@@ -37,8 +37,7 @@ class ValidatePipeline:
         url = item.record.get("url", "?")
         logger.warning("quarantined %s: invalid record: %s", url, "; ".join(errors))
         if self.stats is not None:
-            self.stats.inc_value("newsarchive/quarantined")
-            self.stats.inc_value("newsarchive/quarantined/invalid_record")
+            self.stats.inc_value("newsarchive/quarantined/invalid_record")  # the store counts the total
         if item.page is None:
             raise ValueError(f"invalid record for {url} has no page to quarantine: {errors}")
         entry = build_quarantine(item.page, "invalid_record", "; ".join(errors), self.crawl_id)
