@@ -78,7 +78,9 @@ def char_class(ch: str | None) -> int | None:
 
 def follow_cost(first: int | None, second: int | None) -> float:
     """Extra cost of a character class following another (see _CLASS_FOLLOW_COST)."""
-    return _CLASS_FOLLOW_COST.get((first, second), 0.0) if first is not None else 0.0
+    if first is None or second is None:
+        return 0.0
+    return _CLASS_FOLLOW_COST.get((first, second), 0.0)
 
 
 def pair_cost(prev: str | None, ch: str) -> float:

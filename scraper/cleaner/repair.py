@@ -146,8 +146,8 @@ def _match_reading(tokens: list[Token], i: int, with_paren: bool) -> tuple[str, 
         if isinstance(t, int) and 0x61 <= t <= 0x7A:
             letters.append(chr(t))
             j += 1
-        elif t == 0xA8 and j + 1 < n and isinstance(tokens[j + 1], int):
-            vowel = decode_pair(0xA8, tokens[j + 1])  # type: ignore[arg-type]
+        elif t == 0xA8 and j + 1 < n and isinstance(after := tokens[j + 1], int):
+            vowel = decode_pair(0xA8, after)
             if vowel is None or vowel not in TONE_VOWELS:
                 break
             letters.append(vowel)
@@ -394,7 +394,7 @@ class _Lattice:
     def _fullwidth(self, i: int, node: _Node, lead: int, pair: bytes, doubt: float = 0.0) -> None:
         ch = decode_pair(lead, pair[0])
         if ch is not None:
-            event = ("fullwidth",)
+            event: tuple[Any, ...] = ("fullwidth",)
             cost = pair_cost(_prev_char(node), ch) + FULLWIDTH_PENALTY + doubt
             self.push(i + 1, pair[1], _Node(node.cost + cost,
                                             node, ch, bytes((lead, pair[0])), event))
@@ -469,8 +469,8 @@ class _Lattice:
                 for second in second_bytes_with_reading(node.last[-1], found[0]):
                     # The lost byte is the second half of the pair the reading names;
                     # the `(` after it was swallowed with it.
-                    event = ("pinyin", "lost-byte")
-                    self.push(found[1], second, _Node(node.cost, node, "", node.last, event))
+                    clue: tuple[str, ...] = ("pinyin", "lost-byte")
+                    self.push(found[1], second, _Node(node.cost, node, "", node.last, clue))
         if _markup_follows(self.tokens, i):
             lost = _Node(node.cost + MARKER_COST, node, Marker("lost lead byte"), None)
             self.push(i, None, _Node(lost.cost, lost, "<", None, ("markup",)))
