@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def committed_warcs(directory: Path) -> list[ArchiveFile]:
     return _committed(directory, parse_warc_name)
 
 
-def _committed(directory: Path, parse) -> list[ArchiveFile]:
+def _committed(directory: Path, parse: Callable[[str], tuple[str, int] | None]) -> list[ArchiveFile]:
     if not directory.is_dir():
         return []
     found = []

@@ -107,6 +107,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     problems = manifest_problems(document)
     if problems:
         raise ManifestError(f"malformed manifest {path}: " + "; ".join(problems))
+    assert isinstance(document, dict)  # manifest_problems reports anything else
     return document
 
 

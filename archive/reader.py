@@ -3,6 +3,7 @@ Files still being written (.part) or set aside after a crash are never read."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ class Line(NamedTuple):
     terminated: bool
 
 
-def open_binary(path: Path):
+def open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
     """Open a .jsonl or .jsonl.gz file for binary reading."""
     return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
 
@@ -116,7 +117,7 @@ def iter_records(directory: Path | str, latest_only: bool = False) -> Iterator[d
     if not latest_only:
         yield from _iter_all(root, articles)
         return
-    latest: dict[str, int] = {}
+    latest: dict[Any, int] = {}  # keyed by whatever "id" holds: records are not validated here
     for record in _iter_all(root, articles):
         if record.get("version", 0) > latest.get(record.get("id"), 0):
             latest[record["id"]] = record["version"]

@@ -49,7 +49,8 @@ FIELD_ORDER: tuple[str, ...] = (
 def load_schema(name: str = "record.schema.json") -> dict[str, Any]:
     """Return a JSON Schema shipped with the package (parsed once)."""
     text = resources.files("archive").joinpath(name).read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @lru_cache(maxsize=None)

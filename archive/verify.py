@@ -179,8 +179,9 @@ class _Verifier:
         for error in validate_record(record):
             self.report.add(path, number, f"record does not match the schema: {error}", "fix the producer and re-crawl this article; " + FIX_RESTORE)
         self.check_common(archive_file, number, record)
-        key = (record.get("id"), record.get("version"))
-        if isinstance(key[0], str) and isinstance(key[1], int):
+        record_id, version = record.get("id"), record.get("version")
+        if isinstance(record_id, str) and isinstance(version, int):
+            key = (record_id, version)
             if key in self.seen:
                 first_path, first_line = self.seen[key]
                 self.report.add(

@@ -51,7 +51,8 @@ def warc_date(value: str | None) -> str:
     moment = datetime.fromisoformat(value) if value else datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+    stamp: str = datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+    return stamp
 
 
 def surt(url: str) -> str:
@@ -297,4 +298,5 @@ def read_response_body(warc_path: Path | str, offset: int) -> bytes:
         record = next(iter(ArchiveIterator(stream)))
         if record.rec_type != "response":
             raise ValueError(f"record at {warc_path}:{offset} is a {record.rec_type!r}, not a response; follow WARC-Refers-To for revisits")
-        return record.content_stream().read()
+        body: bytes = record.content_stream().read()
+        return body

@@ -212,7 +212,7 @@ class JsonlWriter:
         set_aside_leftovers(self.directory)
         self._seq = next_seq(self.directory, self.prefix, parse_jsonl_name)
         self._sink: HashingSink | None = None
-        self._stream: IO[bytes] | None = None
+        self._stream: gzip.GzipFile | HashingSink | None = None
         self._final: Path | None = None
         self._records = 0
         self._bytes = 0
@@ -261,7 +261,7 @@ class JsonlWriter:
         self._final = self.directory / name
         self._sink = HashingSink(self.directory / f".{name}.part")
         # mtime=0 and no file name in the header: the same records always give the same bytes.
-        self._stream = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0) if self.compress else self._sink  # type: ignore[assignment]
+        self._stream = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0) if self.compress else self._sink
         self._records = 0
         self._bytes = 0
 
@@ -271,7 +271,7 @@ class JsonlWriter:
             return None
         if self._before_commit is not None:
             self._before_commit()
-        if self.compress:
+        if isinstance(self._stream, gzip.GzipFile):  # i.e. self.compress: closing it writes the gzip trailer
             self._stream.close()
         sha = self._sink.sync_and_close()
         commit_file(self._sink.path, self._final)

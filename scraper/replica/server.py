@@ -62,6 +62,7 @@ class ReplicaServer(ThreadingHTTPServer):
     """A threading HTTP server holding the portal it serves and its request log."""
 
     daemon_threads = True
+    server_address: tuple[str, int]  # bound to a str host over IPv4 (typeshed also allows bytes)
 
     def __init__(self, host: str, port: int, seed: int, articles: int, changed: int,
                  faults: FaultConfig | None = None) -> None:

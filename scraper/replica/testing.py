@@ -34,15 +34,18 @@ class Replica:
     def get(self, path: str) -> bytes:
         """Body of a path on the replica (loopback only)."""
         with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=10) as response:
-            return response.read()
+            body: bytes = response.read()
+            return body
 
     def truth(self, ident: str) -> dict[str, Any]:
         """The clean record of an article, from `/_truth/<id>.json`."""
-        return json.loads(self.get(f"/_truth/{ident}.json"))
+        record: dict[str, Any] = json.loads(self.get(f"/_truth/{ident}.json"))
+        return record
 
     def index(self) -> list[dict[str, str]]:
         """Every article's id and absolute URL, from `/_truth/`."""
-        return json.loads(self.get("/_truth/"))
+        entries: list[dict[str, str]] = json.loads(self.get("/_truth/"))
+        return entries
 
     def log(self) -> list[dict[str, Any]]:
         """The requests the replica served so far, from `/_log`."""
@@ -50,7 +53,8 @@ class Replica:
 
     def faults(self) -> dict[str, dict[str, Any]]:
         """URL -> the fault it gets and whether it is transient/obtainable, from `/_faults`."""
-        return json.loads(self.get("/_faults"))
+        faults: dict[str, dict[str, Any]] = json.loads(self.get("/_faults"))
+        return faults
 
 
 @contextmanager
