@@ -20,7 +20,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 from .layout import CDXJ, WARC, check_name, committed_warcs, parse_warc_name
-from .writer import ClosedFile, DirectoryLock, HashingSink, commit_file, next_seq, set_aside_leftovers, write_bytes_atomic
+from .writer import ClosedFile, DirectoryWriter, HashingSink, commit_file, next_seq, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -82,26 +82,20 @@ def _request_line(method: str, url: str) -> str:
     return f"{method} {target}"
 
 
-class WarcCapture:
+class WarcCapture(DirectoryWriter):
     """Writes <crawl_id>-<seq:05d>.warc.gz files of at most about `max_bytes`, each starting with a warcinfo record."""
 
     def __init__(self, directory: Path | str, crawl_id: str, max_bytes: int = GiB, info: dict[str, str] | None = None):
-        self.directory = Path(directory)
         self.crawl_id = check_name(crawl_id)
         self.max_bytes = max_bytes
         self.info = {"software": "newsarchive", "format": "WARC File Format 1.1", "isPartOf": crawl_id, **(info or {})}
-        self.closed_files: list[ClosedFile] = []
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = DirectoryLock(self.directory)
-        self._lock.acquire()
-        set_aside_leftovers(self.directory)
+        super().__init__(directory)
         rebuild_missing_cdxj(self.directory)
         self._seq = next_seq(self.directory, self.crawl_id, parse_warc_name)
         self._sink: HashingSink | None = None
         self._writer: WARCWriter | None = None
         self._name = ""
         self._records = 0
-        self._closed = False
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -148,10 +142,7 @@ class WarcCapture:
         response = self._writer.create_warc_record(
             url, "response", payload=BytesIO(body), length=len(body), http_headers=http, warc_headers_dict={"WARC-Date": when}
         )
-        record_id = response.rec_headers.get_header("WARC-Record-ID")
-        offset = self._write(response)
-        self._write(self._request_record(url, method, request_headers, when, record_id))
-        return WarcPointer(self._name, record_id, offset)
+        return self._write_with_request(response, url, method, request_headers, when)
 
     def write_revisit(
         self,
@@ -187,9 +178,13 @@ class WarcCapture:
             warc_headers_dict={"WARC-Date": when, "WARC-Refers-To": refers_to_record_id},
         )
         revisit.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
-        record_id = revisit.rec_headers.get_header("WARC-Record-ID")
-        offset = self._write(revisit)
-        self._write(self._request_record(url, method, request_headers, when, record_id))
+        return self._write_with_request(revisit, url, method, request_headers, when)
+
+    def _write_with_request(self, record: ArcWarcRecord, url: str, method: str, headers: Headers, when: str) -> WarcPointer:
+        """Write a response or revisit record, then the request record concurrent to it; return where the first is."""
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        offset = self._write(record)
+        self._write(self._request_record(url, method, headers, when, record_id))
         return WarcPointer(self._name, record_id, offset)
 
     def _request_record(self, url: str, method: str, headers: Headers, when: str, concurrent_to: str) -> ArcWarcRecord:
@@ -212,22 +207,6 @@ class WarcCapture:
         logger.info("committed %s (%d records, %d bytes)", warc_file.name, warc_file.records, warc_file.bytes)
         self.closed_files += closed
         return closed
-
-    def close(self) -> list[ClosedFile]:
-        """Complete the open file and release the directory; returns every file committed by this capture."""
-        if not self._closed:
-            try:
-                self.rotate()
-            finally:
-                self._closed = True
-                self._lock.release()
-        return list(self.closed_files)
-
-    def __enter__(self) -> WarcCapture:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def cdxj_lines(warc_path: Path) -> list[str]:

@@ -1,5 +1,5 @@
 """Crash-safe JSONL writing: records go to a hidden .part file that is renamed to its final name only when complete.
-Also the small atomic-write helpers (fsync, directory lock, write_json_atomic) shared by the other writers."""
+Also the small atomic-write helpers (fsync, directory lock, write_json_atomic) and the DirectoryWriter base shared by the other writers."""
 from __future__ import annotations
 
 import errno
@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Self
 
 from .layout import ARTICLES, check_name, leftover_files, parse_jsonl_name
 from .schema import normalize_record, validate_record
@@ -172,7 +172,42 @@ def next_seq(directory: Path, prefix: str, parse: Callable[[str], tuple[str, int
     return max(seqs, default=0) + 1
 
 
-class JsonlWriter:
+class DirectoryWriter:
+    """What every archive writer shares: it holds its directory's lock from creation to close(),
+    first sets aside what a crashed writer left there, and commits its open file on close()."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self.closed_files: list[ClosedFile] = []
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = DirectoryLock(self.directory)
+        self._lock.acquire()
+        set_aside_leftovers(self.directory)
+        self._closed = False
+
+    def rotate(self) -> object:
+        """Complete and commit the open file, if any."""
+        raise NotImplementedError
+
+    def close(self) -> list[ClosedFile]:
+        """Complete the open file and release the directory; returns every file this writer committed."""
+        if not self._closed:
+            try:
+                self.rotate()
+            finally:
+                self._closed = True
+                self._lock.release()
+        return list(self.closed_files)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Writes are whole (JSON lines, WARC records), so even after an error the open file holds only complete ones.
+        self.close()
+
+
+class JsonlWriter(DirectoryWriter):
     """Writes records as JSON lines into rotating files <prefix>-<seq:05d>.jsonl[.gz].
 
     Rotation happens before a record that would exceed `max_records` or `max_bytes` (uncompressed
@@ -194,7 +229,6 @@ class JsonlWriter:
     ):
         if max_records < 1 or max_bytes < 1:
             raise ValueError("max_records and max_bytes must be at least 1")
-        self.directory = Path(directory)
         self.prefix = check_name(prefix)
         self.max_records = max_records
         self.max_bytes = max_bytes
@@ -205,18 +239,13 @@ class JsonlWriter:
         # Called before each file is renamed to its final name: the pipeline commits the WARC file the
         # records point into first, so a committed record never points into a WARC lost by a crash.
         self._before_commit = before_commit
-        self.closed_files: list[ClosedFile] = []
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = DirectoryLock(self.directory)
-        self._lock.acquire()
-        set_aside_leftovers(self.directory)
+        super().__init__(directory)
         self._seq = next_seq(self.directory, self.prefix, parse_jsonl_name)
         self._sink: HashingSink | None = None
         self._stream: gzip.GzipFile | HashingSink | None = None
         self._final: Path | None = None
         self._records = 0
         self._bytes = 0
-        self._closed = False
 
     @property
     def current_name(self) -> str | None:
@@ -280,20 +309,3 @@ class JsonlWriter:
         self.closed_files.append(closed)
         self._stream = self._sink = self._final = None
         return closed
-
-    def close(self) -> list[ClosedFile]:
-        """Complete the current file and release the directory; returns every file this writer committed."""
-        if not self._closed:
-            try:
-                self.rotate()
-            finally:
-                self._closed = True
-                self._lock.release()
-        return list(self.closed_files)
-
-    def __enter__(self) -> JsonlWriter:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        # Lines are written whole, so even after an error the current file holds only complete records.
-        self.close()
