@@ -1,8 +1,7 @@
 """The portal's damage model: what its software does to clean Traditional text.
 
-Pinyin insertion and full-width-to-ASCII run on GBK bytes (so they hit pairs
-that straddle two characters); `server_decode` is the lossy decoder that
-produced the `?` pages such as the seed. See PORTAL.md, "How the text is damaged".
+Pinyin insertion and full-width-to-ASCII run on GBK bytes, so they hit pairs that straddle two characters;
+`server_decode` is the lossy decoder behind `?` pages such as the seed (PORTAL.md, "How the text is damaged").
 """
 
 from __future__ import annotations
