@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# scraper/cleaner joins this list once it is clean (it is being reworked).
 TYPED_PATHS = ["archive", "scraper/replica", "scraper/cleaner"]
 
 
