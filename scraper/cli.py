@@ -38,13 +38,21 @@ SUMMARY_TABLE = (
     ("unchanged_fetched", "  fetched, text identical"),
     ("known_not_fetched", "  not fetched"),
     ("quarantined", "quarantined"),
-    ("skipped", "duplicates skipped"),
+    ("quarantined_by_reason", ""),
+    ("skipped", "skipped"),
+    ("skipped_by_reason", ""),
+    ("unaccounted", "  UNACCOUNTED (a bug)"),
+    ("pages_found", "list pages, sitemaps, robots.txt"),
+    ("pages_skipped", "  skipped"),
+    ("pages_skipped_by_reason", ""),
+    ("links_off_scope", "off-host links not followed"),
     ("requests", "HTTP requests"),
     ("http_errors", "  HTTP errors (>= 400)"),
     ("download_errors", "  download errors"),
     ("resumed", "  resumed from --jobdir"),
 )
 EXIT_INTERRUPTED = 130
+ARCHIVE_ERROR_STAT = "newsarchive/archive_error"  # set by the archive pipeline when ARCHIVE_DIR cannot be written
 
 
 class CliError(Exception):
@@ -118,10 +126,17 @@ def summary_lines(result: CrawlResult) -> list[str]:
     summary = result.summary
     width = max(len(label) for _, label in SUMMARY_TABLE)
     lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
+    finished = result.stats.get("finish_reason", "finished") == "finished"
     for key, label in SUMMARY_TABLE:
-        if label.startswith("  ") and not summary.get(key):  # detail rows only when they say something
+        value = summary.get(key, 0)
+        if key == "unaccounted" and not finished:  # a stopped crawl never reached them: no bug
+            label = "  not reached (crawl stopped)"
+        if isinstance(value, dict):  # per-reason counts under the row above
+            lines += [f"    {reason:<{width - 2}}  {count:>7}" for reason, count in value.items()]
             continue
-        lines.append(f"  {label:<{width}}  {summary.get(key, 0):>7}")
+        if label.startswith("  ") and not value:  # detail rows only when they say something
+            continue
+        lines.append(f"  {label:<{width}}  {value:>7}")
     rate = summary.get("error_rate", 0.0)
     lines.append(f"  {'error rate':<{width}}  {rate:>7.1%}")
     lines.append(f"  {'time taken':<{width}}  {result.seconds:>7.1f} s")
@@ -134,6 +149,14 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         print(f"error: the crawl failed: {'; '.join(result.failures)}", file=sys.stderr)
         return 1
     print("\n".join(summary_lines(result)))
+    archive_error = result.stats.get(ARCHIVE_ERROR_STAT)
+    if archive_error:
+        print(
+            f"error: the crawl stopped: {archive_error}. The files committed before are whole "
+            f"(newsarchive verify {result.archive_dir}); free space or fix the directory and run the crawl again",
+            file=sys.stderr,
+        )
+        return 1
     reason = result.stats.get("finish_reason")
     if reason == "shutdown":
         print("interrupted: the crawl stopped early; run the same command again to continue "
@@ -191,6 +214,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if not args.start_url:
         raise CliError("crawl needs --start-url URL (the portal's home page, e.g. http://127.0.0.1:8000/)")
     out = Path(args.out).resolve()
+    if args.crawl_id:
+        from archive.layout import UnsafeNameError, check_name
+
+        try:
+            check_name(args.crawl_id)  # it names files in the archive: never a path
+        except UnsafeNameError as exc:
+            raise CliError(f"--crawl-id: {exc}") from exc
     # -s comes last so that an explicit setting wins over the options.
     overrides = incremental_settings(args) + list(args.set)
     result = run_crawl(args.start_url, out, args.crawl_id, overrides, args.loglevel)

@@ -22,12 +22,21 @@ logger = logging.getLogger(__name__)
 
 # Rows of the summary, in display order. `unchanged` counts articles the archive already held,
 # fetched or not: `unchanged_fetched` were fetched and their text matched the archived one,
-# `known_not_fetched` were not fetched at all (incremental crawl).
+# `known_not_fetched` were not fetched at all (incremental crawl). Every article found ends in one of
+# OUTCOMES; `unaccounted` is what is left over, 0 unless something lost track of a URL.
 SUMMARY_ROWS = (
     "articles_found", "articles_requested", "archived", "new_version", "unchanged", "unchanged_fetched",
-    "known_not_fetched", "out_of_range", "over_limit", "quarantined", "skipped",
+    "known_not_fetched", "out_of_range", "over_limit", "quarantined", "skipped", "unaccounted",
+    "pages_found", "pages_fetched", "pages_skipped", "links_off_scope", "links_ignored",
     "requests", "http_errors", "download_errors", "error_rate", "resumed",
 )
+OUTCOMES = ("archived", "new_version", "unchanged", "quarantined", "skipped", "out_of_range", "over_limit")
+# Per-reason counts kept beside the rows: stat prefix -> summary key.
+REASON_GROUPS = {
+    "quarantined": "quarantined_by_reason",
+    "skipped": "skipped_by_reason",
+    "pages_skipped": "pages_skipped_by_reason",
+}
 CHECK_FAILURES_STAT = "newsarchive/check_failures"
 # Scrapy's own files in a JOBDIR; a crashed crawl's copies of them are discarded.
 JOBDIR_STATE = ("requests.seen", "requests.queue", "spider.state")
@@ -49,16 +58,24 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {key: count(key) for key in (
         "articles_found", "articles_requested", "archived", "new_version", "known_not_fetched",
         "out_of_range", "over_limit", "quarantined", "skipped", "resumed",
+        "pages_found", "pages_fetched", "pages_skipped",
     )}
+    summary["links_off_scope"] = count("links/off_scope")
+    summary["links_ignored"] = count("links/ignored")
     summary["unchanged_fetched"] = count("unchanged")
     summary["unchanged"] = summary["unchanged_fetched"] + summary["known_not_fetched"]
+    summary["unaccounted"] = summary["articles_found"] - sum(summary[key] for key in OUTCOMES)
     summary.update(
         requests=requests,
         http_errors=http_errors,
         download_errors=download_errors,
         error_rate=round((http_errors + download_errors) / requests, 4) if requests else 0.0,
     )
-    return {key: summary[key] for key in SUMMARY_ROWS}
+    ordered = {key: summary[key] for key in SUMMARY_ROWS}
+    for prefix, key in REASON_GROUPS.items():
+        start = f"newsarchive/{prefix}/"
+        ordered[key] = {name[len(start):]: int(value) for name, value in sorted(stats.items()) if name.startswith(start)}
+    return ordered
 
 
 def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
@@ -71,6 +88,13 @@ def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
             f"in {summary['requests']} requests; is the portal up?"
         )
     # Articles the crawl was asked about: not excluded by --since/--until or the article limit.
+    if summary.get("unaccounted") and not summary.get("resumed"):
+        # A resumed crawl found its queued articles in an earlier run, so only a fresh crawl must add up.
+        failures.append(
+            f"accounting does not add up: {summary['articles_found']} articles found but "
+            f"{summary['articles_found'] - summary['unaccounted']} ended in an outcome "
+            f"({', '.join(f'{key} {summary[key]}' for key in OUTCOMES)}); this is a bug, please report it"
+        )
     wanted = summary["articles_found"] - summary["out_of_range"] - summary["over_limit"]
     if wanted > 0 and summary["archived"] + summary["unchanged"] == 0:
         failures.append(
@@ -130,7 +154,7 @@ class CrawlMonitor:
         return (
             f"progress: {summary['articles_found']} articles found, {summary['archived']} archived, "
             f"{summary['unchanged']} unchanged ({summary['known_not_fetched']} not fetched), "
-            f"{summary['quarantined']} quarantined; {summary['requests']} requests, "
+            f"{summary['quarantined']} quarantined, {summary['skipped']} skipped; {summary['requests']} requests, "
             f"{summary['http_errors'] + summary['download_errors']} errors; {rate:.0f} articles/min"
         )
 

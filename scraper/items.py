@@ -1,5 +1,5 @@
-"""Items that travel through the pipelines: the raw page, the archive record, the quarantine entry.
-Dataclasses read through ItemAdapter; the spider emits ArticlePage, the pipelines turn it into the others."""
+"""Items that travel through the pipelines: the raw page, the archive record, the quarantine entry, the skipped URL.
+Dataclasses read through ItemAdapter; the spider emits ArticlePage and SkippedUrl, the pipelines turn pages into the others."""
 
 from __future__ import annotations
 
@@ -35,3 +35,18 @@ class QuarantineRecord:
 
     record: dict[str, Any]
     page: ArticlePage | None = None
+
+
+@dataclass
+class SkippedUrl:
+    """An article URL the crawl learned about but did not turn into a page: why, and what was tried.
+
+    `url` is the URL as learned (before redirects); `final_url` the last URL requested, if different.
+    """
+
+    url: str
+    reason: str  # robots, off_scope, redirect_loop, too_large, timeout, connection_error, http_<status>, duplicate, ...
+    detail: str | None
+    at: str  # ISO 8601 UTC: when the crawl gave up on it
+    http_status: int | None = None
+    final_url: str | None = None

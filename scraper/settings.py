@@ -31,13 +31,22 @@ DOWNLOAD_DELAY = 0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 
+# Every download is bounded in time and size (a request without a timeout can hang a crawl for good).
+# A download over either limit fails; after the retries the URL is skipped as `timeout` or `too_large`.
 DOWNLOAD_TIMEOUT = 30
 # A news article is well under 1 MiB; anything near 16 MiB is not a page we want.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
-# Scope: the spider pins the crawl to the start URL's host and port (allowed_domains for
-# Scrapy's OffsiteMiddleware, which also drops off-host redirects, plus its own host+port check).
+# Scope: the spider pins the crawl to the start URL's host and port: it checks every link before
+# following it, and ScopeMiddleware fails any request or redirect off that host+port (and redirect
+# loops) into the spider's errback, which books the URL as skipped. It sits above RedirectMiddleware
+# (600) so that it sees a redirect before one is followed.
+DOWNLOADER_MIDDLEWARES = {
+    "scraper.middlewares.ScopeMiddleware": 650,
+}
+# A redirect chain longer than this is given up on (reason redirect_loop).
+REDIRECT_MAX_TIMES = 10
 
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -9,8 +9,12 @@ from typing import Any
 
 from archive.schema import SCHEMA_VERSION, text_sha256
 
-from scraper.items import ArticlePage
+from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.portal import article_id
+
+# Reasons of skip entries in quarantine/ start with this, so that they read apart from quarantined pages
+# even where the `outcome` field is not looked at.
+SKIP_PREFIX = "skipped:"
 
 # Fields copied from the cleaner's Article.to_dict() into the record as they are.
 ARTICLE_FIELDS = (
@@ -78,4 +82,28 @@ def build_quarantine(page: ArticlePage, reason: str, detail: str | None, crawl_i
         "id": article_id(page.url),
         "charset": page.charset,
         "content_sha256": content_sha256(page.body),
+        "outcome": "quarantined",
     }
+
+
+def build_skip_entry(skip: SkippedUrl, crawl_id: str) -> dict[str, Any]:
+    """The quarantine/ entry for an article URL the crawl gave up on (archive/quarantine.schema.json).
+
+    `fetched_at` is when the crawl gave up; the WARC pointer is filled if a response was captured.
+    """
+    entry: dict[str, Any] = {
+        "url": skip.url,
+        "reason": SKIP_PREFIX + skip.reason,
+        "detail": skip.detail,
+        "fetched_at": skip.at,
+        "crawl_id": crawl_id,
+        "http_status": skip.http_status,
+        "warc_file": None,
+        "warc_record_id": None,
+        "warc_offset": None,
+        "id": article_id(skip.url),
+        "outcome": "skipped",
+    }
+    if skip.final_url:
+        entry["final_url"] = skip.final_url
+    return entry

@@ -1,11 +1,13 @@
-"""ArchivePipeline: writes records, quarantine entries and the raw WARC capture of every response into ARCHIVE_DIR.
+"""ArchivePipeline: writes records, quarantine and skip entries and the raw WARC capture of every response into ARCHIVE_DIR.
 Dedupes and versions through the archive index; on close commits every file, the index and the crawl manifest."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -22,9 +24,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 
-from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
-from scraper.pipelines.records import build_quarantine
+from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
+from scraper.pipelines.records import build_quarantine, build_skip_entry
 from scraper.spiders.portal import article_id, header_pairs
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,27 @@ MANIFEST_SETTINGS = (
     "AUTOTHROTTLE_TARGET_CONCURRENCY",
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "DOWNLOAD_DELAY",
+    "DOWNLOAD_TIMEOUT",
+    "DOWNLOAD_MAXSIZE",
+    "RETRY_TIMES",
+    "REDIRECT_MAX_TIMES",
 )
+# Skips recorded by a count only: a second URL (or copy) of an article the crawl handles anyway.
+UNRECORDED_SKIPS = frozenset({"duplicate"})
+# The close reason when the archive directory cannot be written (disk full, read-only, file too large).
+WRITE_ERROR_REASON = "archive_write_error"
+ARCHIVE_ERROR_STAT = "newsarchive/archive_error"
+
+
+def write_error_message(root: Path, exc: OSError, doing: str) -> str:
+    """What went wrong writing the archive, naming the directory and the cause.
+
+    >>> write_error_message(Path("/srv/a"), OSError(errno.EFBIG, "File too large"), "a WARC record")
+    'cannot write to the archive /srv/a while writing a WARC record: File too large (EFBIG)'
+    """
+    code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"cannot write to the archive {root} while writing {doing}{where}: {exc.strerror or exc}" + (f" ({code})" if code else "")
 
 
 @dataclass
@@ -81,11 +104,21 @@ class ArchivePipeline:
     byte for byte gets a revisit record instead. Records and quarantine entries point at the response
     record that holds their body.
 
-    Each item ends in exactly one summary count (also stats `newsarchive/<key>`): `archived` a new
-    article written as version 1, `new_version` a changed text written as the next version,
-    `unchanged` an article whose text the archive already holds (fetched again, or known and not
-    fetched by an incremental crawl: `unchanged_fetched` + `known_not_fetched`), `quarantined` an entry written to
-    quarantine/, `skipped` a second copy of an article id within this crawl. `items` is their sum.
+    Each item ends in exactly one outcome (stats `newsarchive/<key>`): `archived` a new article written as
+    version 1, `new_version` a changed text written as the next version, `unchanged` an article whose text
+    the archive already holds (fetched again, or known and not fetched by an incremental crawl:
+    `unchanged_fetched` + `known_not_fetched`), `quarantined` a fetched page written to quarantine/ with its
+    reason, `skipped` an article URL given up on (a SkippedUrl from the spider, or a second copy of an
+    article id within this crawl), counted per reason in `skipped/<reason>`. A skip is written to
+    quarantine/ too, with reason `skipped:<reason>` and `outcome: skipped`, except a duplicate.
+
+    The manifest's five archive counts describe the files, as `newsarchive verify` checks them: its
+    `quarantined` counts every quarantine/ line (pages and skip entries, `skip_entries` of them), its
+    `skipped` the skips written nowhere. `outcomes` holds the crawl's view, which adds up to `articles_found`.
+
+    If the archive directory cannot be written (OSError: disk full, file too large, read-only), the crawl
+    is stopped with close reason `archive_write_error`, the stat `newsarchive/archive_error` says why, and
+    nothing more is committed: the files committed before stay whole, the open ones stay `.part` files.
     """
 
     def __init__(self, options: ArchiveOptions, crawler: Crawler | None = None) -> None:
@@ -93,7 +126,11 @@ class ArchivePipeline:
         self.crawler = crawler
         self.layout = ArchiveLayout(options.root)
         self.counts = {"archived": 0, "unchanged": 0, "new_version": 0, "quarantined": 0, "skipped": 0}
+        self.quarantine_reasons: Counter[str] = Counter()
+        self.skip_reasons: Counter[str] = Counter()
+        self.skip_entries = 0
         self.captures = {"responses": 0, "revisits": 0}
+        self.write_error: str | None = None
         self._ids_this_crawl: set[str] = set()
         # Article URL -> where its body is in the WARC, from response_received until the item arrives.
         self._pointers: dict[str, WarcPointer] = {}
@@ -125,6 +162,14 @@ class ArchivePipeline:
             raise FileExistsError(
                 f"ARCHIVE_DIR {options.root} is a Python package, not an archive; pass -s ARCHIVE_DIR=<dir> (or --out)"
             )
+        try:
+            self._open_writers()
+        except OSError as exc:
+            # Read-only, not a directory, no space: say which directory and why, before any request is made.
+            raise ArchiveWriteError(write_error_message(options.root, exc, "its directories and locks")) from exc
+
+    def _open_writers(self) -> None:
+        options = self.options
         self.layout.ensure_dirs()
         self._started_at = utc_now_iso()
         self._started = time.monotonic()
@@ -147,19 +192,39 @@ class ArchivePipeline:
         if self.stats is not None:
             self.stats.inc_value(f"newsarchive/{key}")
 
+    def _count_skip(self, reason: str) -> None:
+        self._count("skipped")
+        self.skip_reasons[reason] += 1
+        if self.stats is not None:
+            self.stats.inc_value(f"newsarchive/skipped/{reason}")
+
+    def _write_failed(self, exc: OSError, doing: str) -> None:
+        """Stop the crawl: an archive that cannot be written must not go on fetching pages it will lose."""
+        if self.write_error is None:
+            self.write_error = write_error_message(self.options.root, exc, doing)
+            logger.error("%s; stopping the crawl (files committed before are whole; run again once fixed)", self.write_error)
+            if self.stats is not None:
+                self.stats.set_value(ARCHIVE_ERROR_STAT, self.write_error)
+            if self.crawler is not None and self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason=WRITE_ERROR_REASON))
+
     # --- raw capture -----------------------------------------------------------------------------
     def response_received(self, response: Response, request: Request, **kwargs: Any) -> None:
         """Capture one downloaded response (and its request) in the WARC."""
-        if self.warc is None or self.index is None:
+        if self.warc is None or self.index is None or self.write_error is not None:
             return
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
-        pointer = self.capture_exchange(
-            response.url, response.status, reason, header_pairs(response.headers), response.body,
-            header_pairs(request.headers), request.method,
-        )
+        try:
+            pointer = self.capture_exchange(
+                response.url, response.status, reason, header_pairs(response.headers), response.body,
+                header_pairs(request.headers), request.method,
+            )
+        except OSError as exc:
+            self._write_failed(exc, f"the WARC capture of {response.url}")
+            return
         if article_id(response.url) is not None:
             self._pointers[response.url] = pointer
 
@@ -206,11 +271,34 @@ class ArchivePipeline:
 
     # --- items -----------------------------------------------------------------------------------
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleRecord):
-            self.store_article(item)
-        elif isinstance(item, QuarantineRecord):
-            self.store_quarantine(item)
+        if self.write_error is not None:  # the crawl is stopping; nothing more can be committed
+            return item
+        try:
+            if isinstance(item, ArticleRecord):
+                self.store_article(item)
+            elif isinstance(item, QuarantineRecord):
+                self.store_quarantine(item)
+            elif isinstance(item, SkippedUrl):
+                self.store_skip(item)
+        except OSError as exc:
+            self._write_failed(exc, f"the entry for {getattr(item, 'url', None) or item.record.get('url')}")
         return item
+
+    def store_skip(self, item: SkippedUrl) -> None:
+        """Count a skipped article URL by its reason and, unless it is a duplicate, write its skip entry."""
+        assert self.quarantine is not None
+        pointer = self._pointers.pop(item.url, None)  # the last response captured for it (a 5xx, a redirect)
+        if item.final_url:
+            self._pointers.pop(item.final_url, None)
+        if item.reason in UNRECORDED_SKIPS:
+            self._count_skip(item.reason)
+            return
+        entry = build_skip_entry(item, self.options.crawl_id)
+        if pointer is not None:
+            entry.update(warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset)
+        self.quarantine.write(entry)
+        self.skip_entries += 1
+        self._count_skip(item.reason)
 
     def store_article(self, item: ArticleRecord) -> None:
         assert self.index is not None and self.articles is not None
@@ -218,7 +306,7 @@ class ArchivePipeline:
         self.point_at_capture(item.page, record)
         ident = record["id"]
         if ident in self._ids_this_crawl:
-            self._count("skipped")
+            self._count_skip("duplicate")
             return
         self._ids_this_crawl.add(ident)
         decision, version = self.index.decide(ident, record["text_sha256"])
@@ -234,6 +322,8 @@ class ArchivePipeline:
                 raise
             entry = build_quarantine(item.page, "invalid_record", "; ".join(exc.errors), self.options.crawl_id)
             entry.update({k: record[k] for k in ("warc_file", "warc_record_id", "warc_offset")})
+            if self.stats is not None:
+                self.stats.inc_value("newsarchive/quarantined/invalid_record")
             self.store_quarantine(QuarantineRecord(entry, item.page), captured=True)
             return
         # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
@@ -245,9 +335,75 @@ class ArchivePipeline:
         if not captured:
             self.point_at_capture(item.page, item.record)
         self.quarantine.write(item.record)
+        self.quarantine_reasons[str(item.record.get("reason"))] += 1
         self._count("quarantined")
 
     def close_spider(self) -> None:
+        if self.write_error is not None:
+            # An open file may end in a half-written record: committing it (or a manifest) would make the
+            # archive lie. Committed files stay; the open .part files are set aside by the next crawl.
+            logger.error("crawl %s stopped: %s; no manifest written", self.options.crawl_id, self.write_error)
+            return
+        try:
+            self._commit()
+        except OSError as exc:
+            self._write_failed(exc, "the files at the end of the crawl")
+
+    def _stat(self, key: str) -> int:
+        return int(self.stats.get_value(f"newsarchive/{key}", 0) or 0) if self.stats is not None else 0
+
+    def _stat_reasons(self, prefix: str) -> dict[str, int]:
+        if self.stats is None:
+            return {}
+        start = f"newsarchive/{prefix}/"
+        return {key[len(start):]: int(value) for key, value in sorted(self.stats.get_stats().items()) if key.startswith(start)}
+
+    def summary(self) -> dict[str, Any]:
+        """The manifest summary: the archive's five counts (as verify checks them), then the crawl's outcomes and reasons."""
+        found = self._stat("articles_found")
+        # An incremental crawl does not fetch what the archive holds: unchanged all the same.
+        known = self._stat("known_not_fetched")
+        unchanged = self.counts["unchanged"] + known
+        counts = {
+            "archived": self.counts["archived"],
+            "unchanged": unchanged,
+            "new_version": self.counts["new_version"],
+            "quarantined": self.counts["quarantined"] + self.skip_entries,  # every line in quarantine/
+            "skipped": self.counts["skipped"] - self.skip_entries,  # skips written nowhere (duplicates)
+        }
+        outcomes = {
+            "archived": self.counts["archived"],
+            "new_version": self.counts["new_version"],
+            "unchanged": unchanged,
+            "quarantined": self.counts["quarantined"],
+            "skipped": self.counts["skipped"],
+            "out_of_range": self._stat("out_of_range"),
+            "over_limit": self._stat("over_limit"),
+        }
+        return {
+            **counts,
+            "items": sum(counts.values()),
+            "unchanged_fetched": self.counts["unchanged"],
+            "known_not_fetched": known,
+            "articles_found": found,
+            "outcomes": outcomes,
+            "unaccounted": found - sum(outcomes.values()),
+            "skip_entries": self.skip_entries,
+            "quarantined_by_reason": dict(sorted(self.quarantine_reasons.items())),
+            "skipped_by_reason": dict(sorted(self.skip_reasons.items())),
+            "pages": {
+                "found": self._stat("pages_found"),
+                "fetched": self._stat("pages_fetched"),
+                "skipped": self._stat("pages_skipped"),
+                "skipped_by_reason": self._stat_reasons("pages_skipped"),
+            },
+            "links": self._stat_reasons("links"),
+            "warc_responses": self.captures["responses"],
+            "warc_revisits": self.captures["revisits"],
+            "elapsed_seconds": round(time.monotonic() - self._started, 3),
+        }
+
+    def _commit(self) -> None:
         files: list[ClosedFile] = []
         # The WARC first: committed records must never point into a WARC file a crash could still lose.
         for writer in (self.warc, self.articles, self.quarantine):
@@ -255,21 +411,7 @@ class ArchivePipeline:
                 files += writer.close()
         if self.index is not None:
             self.index.save()
-        elapsed = time.monotonic() - self._started
-        found = self.stats.get_value("newsarchive/articles_found", 0) if self.stats is not None else 0
-        # An incremental crawl does not fetch what the archive holds: unchanged all the same.
-        known = self.stats.get_value("newsarchive/known_not_fetched", 0) if self.stats is not None else 0
-        counts = {**self.counts, "unchanged": self.counts["unchanged"] + known}
-        summary: dict[str, Any] = {
-            **counts,
-            "items": sum(counts.values()),
-            "unchanged_fetched": self.counts["unchanged"],
-            "known_not_fetched": known,
-            "articles_found": found,
-            "warc_responses": self.captures["responses"],
-            "warc_revisits": self.captures["revisits"],
-            "elapsed_seconds": round(elapsed, 3),
-        }
+        summary = self.summary()
         settings = {name: self.crawler.settings.get(name) for name in MANIFEST_SETTINGS} if self.crawler else {}
         settings["scrapy_version"] = scrapy.__version__
         if self.crawler is not None and self.crawler.spider is not None:
@@ -280,3 +422,7 @@ class ArchivePipeline:
         if self.stats is not None:
             self.stats.set_value("newsarchive/manifest", str(path))
         logger.info("crawl %s: %s", self.options.crawl_id, ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+class ArchiveWriteError(RuntimeError):
+    """The archive directory cannot be written (read-only, not a directory, disk full); the message says which and why."""

@@ -20,8 +20,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
-from scraper.items import ArticlePage
+from scraper.items import ArticlePage, SkippedUrl
+from scraper.spiders.accounting import SkipReason, canonical_article_url, classify_failure
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ MAX_PAGER_PAGES = 1000
 # Scheduler priorities: discovery (list pages, sitemaps) before any article, then articles newest
 # month first. Months, not days: with a JOBDIR each priority is a disk queue holding a file open.
 DISCOVERY_PRIORITY = 1_000_000
+# Request meta: the URL as the crawl learned it, so an outcome after redirects is booked against it.
+LEARNED_URL = "newsarchive_url"
 
 
 def article_id(url: str) -> str | None:
@@ -120,6 +124,11 @@ def pager_urls(body: bytes, page_url: str) -> list[str]:
     return urls
 
 
+def utc_now() -> str:
+    """The current instant as ISO 8601 UTC, second precision, `Z` suffix."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
     """Scrapy Headers (bytes, multi-valued) as (name, value) str pairs in order."""
     pairs = []
@@ -140,7 +149,12 @@ def declared_charset(headers: list[tuple[str, str]]) -> str | None:
 
 
 class PortalSpider(scrapy.Spider):
-    """Crawl one portal host; yield an ArticlePage per article response."""
+    """Crawl one portal host; yield an ArticlePage per article response and a SkippedUrl per article it gives up on.
+
+    Every URL it learns ends in one count: articles in the pipelines' outcomes (or known_not_fetched,
+    out_of_range, over_limit here); list pages, sitemaps and robots.txt as `pages_fetched` or
+    `pages_skipped/<reason>`; other links as `links/off_scope` or `links/ignored` (distinct URLs).
+    """
 
     name = "portal"
 
@@ -155,6 +169,10 @@ class PortalSpider(scrapy.Spider):
         # With a PORTAL_MAX_ARTICLES limit, articles wait here (url -> date) until discovery is over.
         self._deferred: dict[str, date | None] = {}
         self._started = datetime.now(UTC)
+        # Distinct URLs already counted: article variants (tracking queries), discovery pages, other links.
+        self._variants_seen: set[str] = set()
+        self._pages_seen: set[str] = set()
+        self._links_seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -168,6 +186,7 @@ class PortalSpider(scrapy.Spider):
         spider.archive_dir = Path(archive_dir) if archive_dir else None
         if spider.policy.max_articles:
             crawler.signals.connect(spider.release_deferred, signal=signals.spider_idle)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     def configure(self, start_url: str) -> None:
@@ -203,11 +222,29 @@ class PortalSpider(scrapy.Spider):
                 logger.info("resuming the crawl kept in JOBDIR (run %d)", state["runs"] + 1)
             state["runs"] = state.get("runs", 0) + 1
         logger.info("%d articles already archived; %s", len(self.known), self.policy)
-        yield Request(self.start_url, callback=self.parse_list, priority=DISCOVERY_PRIORITY)
-        yield Request(urljoin(self.start_url, "/sitemap.xml"), callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
-        yield Request(urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots, priority=DISCOVERY_PRIORITY)
+        for request in (
+            self.page_request(self.start_url, self.parse_list),
+            self.page_request(urljoin(self.start_url, "/sitemap.xml"), self.parse_sitemap),
+            self.page_request(urljoin(self.start_url, "/robots.txt"), self.parse_robots),
+        ):
+            if request is not None:
+                yield request
 
-    def follow_links(self, urls: Iterable[str], lastmods: dict[str, str] | None = None) -> Iterator[Request]:
+    def page_request(self, url: str, callback: Any) -> Request | None:
+        """A discovery request (list page, sitemap, robots.txt), once per URL; counted in `pages_found`."""
+        if url in self._pages_seen:
+            return None
+        self._pages_seen.add(url)
+        self._inc("pages_found")
+        return Request(url, callback=callback, errback=self.page_failed, priority=DISCOVERY_PRIORITY, meta={LEARNED_URL: url})
+
+    def link_skipped(self, url: str, reason: str) -> None:
+        """A link that is neither an article nor a page of the portal: counted once per distinct URL."""
+        if url not in self._links_seen:
+            self._links_seen.add(url)
+            self._inc(f"links/{reason}")
+
+    def follow_links(self, urls: Iterable[str], lastmods: dict[str, str] | None = None) -> Iterator[Request | SkippedUrl]:
         """Requests for the article and list pages among `urls`; everything else is dropped.
 
         `lastmods` (from a sitemap) maps URLs to <lastmod>: a known article modified since it was fetched is fetched again.
@@ -216,21 +253,38 @@ class PortalSpider(scrapy.Spider):
             url = urldefrag(href)[0]
             if not url or urlsplit(url).scheme not in ("http", "https"):  # mailto:, javascript:
                 self._inc("links_ignored")
+                self.link_skipped(url or href, "ignored")
                 continue
             if not self.on_host(url):
+                # Checked here, not left to OffsiteMiddleware (which drops silently), so that it is counted.
                 self._inc("offsite_links_dropped")
+                self.link_skipped(url, "off_scope")
                 continue
             ident = article_id(url)
             if ident is not None:
                 lastmod = (lastmods or {}).get(href)
                 yield from self.found_article(url, ident, parse_instant(lastmod) if lastmod else None)
             elif is_list_url(url):
-                yield Request(url, callback=self.parse_list, priority=DISCOVERY_PRIORITY)
+                request = self.page_request(url, self.parse_list)
+                if request is not None:
+                    yield request
             else:
                 self._inc("links_ignored")
+                self.link_skipped(url, "ignored")
 
-    def found_article(self, url: str, ident: str, lastmod: datetime | None) -> Iterator[Request]:
-        """Decide once per URL whether to fetch it; a later sitemap <lastmod> may still turn KNOWN into FETCH."""
+    def found_article(self, url: str, ident: str, lastmod: datetime | None) -> Iterator[Request | SkippedUrl]:
+        """Decide once per URL whether to fetch it; a later sitemap <lastmod> may still turn KNOWN into FETCH.
+
+        A variant of an article URL (a tracking query) is found too, and skipped as a duplicate of the plain URL,
+        which is decided on as if it had been linked.
+        """
+        canonical = canonical_article_url(url)
+        if canonical != url:
+            if url not in self._variants_seen:
+                self._variants_seen.add(url)
+                self._inc("articles_found")
+                yield SkippedUrl(url, "duplicate", f"same article as {canonical}", utc_now(), final_url=canonical)
+            url = canonical
         previous = self._articles_seen.get(url)
         if previous in (FETCH, OUT_OF_RANGE) or (previous == KNOWN and lastmod is None):
             return
@@ -254,7 +308,45 @@ class PortalSpider(scrapy.Spider):
             yield self.article_request(url, published)
 
     def article_request(self, url: str, published: date | None) -> Request:
-        return Request(url, callback=self.parse_article, priority=article_priority(published))
+        # dont_filter: the spider decides once per URL itself (found_article). It also keeps the redirects of
+        # an article out of the dupefilter, which would drop one silently; ScopeMiddleware does the scope checks.
+        return Request(
+            url, callback=self.parse_article, errback=self.article_failed, priority=article_priority(published),
+            dont_filter=True, meta={LEARNED_URL: url},
+        )
+
+    def article_failed(self, failure: Failure) -> Iterator[SkippedUrl]:
+        """Errback of article requests: a download that failed for good becomes a SkippedUrl with its reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        skip = self.skip_reason(failure, request)
+        learned = request.meta.get(LEARNED_URL, request.url)
+        logger.info("skipped article %s: %s (%s)", learned, skip.reason, skip.detail)
+        yield SkippedUrl(
+            learned, skip.reason, skip.detail, utc_now(), skip.http_status,
+            final_url=request.url if request.url != learned else None,
+        )
+
+    def page_failed(self, failure: Failure) -> None:
+        """Errback of list pages, sitemaps and robots.txt: counted as pages skipped with the reason, and logged."""
+        request = failure.request  # type: ignore[attr-defined]
+        skip = self.skip_reason(failure, request)
+        self._inc("pages_skipped")
+        self._inc(f"pages_skipped/{skip.reason}")
+        logger.warning("skipped page %s: %s (%s)", request.meta.get(LEARNED_URL, request.url), skip.reason, skip.detail)
+
+    def skip_reason(self, failure: Failure, request: Request) -> SkipReason:
+        attempts = 1 + int(request.meta.get("retry_times", 0))
+        skip = classify_failure(failure.value, attempts) if failure.value is not None else None
+        if skip is None:  # not a download problem we know: a bug somewhere, which must not pass as a skip
+            failure.raiseException()
+        assert skip is not None
+        return skip
+
+    def request_dropped(self, request: Request, spider: scrapy.Spider) -> None:
+        """The scheduler dropped a request as a duplicate (a discovery redirect to a page already fetched)."""
+        if request.errback == self.page_failed:
+            self._inc("pages_skipped")
+            self._inc("pages_skipped/duplicate")
 
     def release_deferred(self) -> None:
         """spider_idle with PORTAL_MAX_ARTICLES: discovery is over, schedule the newest articles up to the limit."""
@@ -277,18 +369,20 @@ class PortalSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Any:
         return self.parse_list(response)
 
-    def parse_list(self, response: Response) -> Iterator[Request]:
+    def parse_list(self, response: Response) -> Iterator[Request | SkippedUrl]:
         """Home, channel or column page: follow articles, list pages and the pager."""
         self._inc("list_pages")
+        self._inc("pages_fetched")
         base = response.url
         if isinstance(response, TextResponse):
             base = response.urljoin("")  # honours <base href>
         hrefs = [urljoin(base, href) for href in extract_hrefs(response.body)]
         yield from self.follow_links(hrefs + pager_urls(response.body, response.url))
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+    def parse_sitemap(self, response: Response) -> Iterator[Request | SkippedUrl]:
         """A sitemap or sitemap index (lxml, no entity expansion)."""
         self._inc("sitemaps")
+        self._inc("pages_fetched")
         try:
             sitemap = Sitemap(response.body)
         except StopIteration:  # empty document
@@ -298,9 +392,12 @@ class PortalSpider(scrapy.Spider):
             for entry in sitemap:
                 loc = entry.get("loc", "")
                 if self.on_host(loc):
-                    yield Request(loc, callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
+                    request = self.page_request(loc, self.parse_sitemap)
+                    if request is not None:
+                        yield request
                 else:
                     self._inc("offsite_links_dropped")
+                    self.link_skipped(loc, "off_scope")
             return
         entries = [entry for entry in sitemap if entry.get("loc")]
         self._inc("sitemap_urls", len(entries))
@@ -309,17 +406,22 @@ class PortalSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """robots.txt may name sitemaps besides /sitemap.xml."""
+        self._inc("pages_fetched")
         for match in SITEMAP_LINE_RE.finditer(response.body):
             url = urljoin(response.url, match.group(1).decode("latin-1"))
             if self.on_host(url):
-                yield Request(url, callback=self.parse_sitemap, priority=DISCOVERY_PRIORITY)
+                request = self.page_request(url, self.parse_sitemap)
+                if request is not None:
+                    yield request
             else:
                 self._inc("offsite_links_dropped")
+                self.link_skipped(url, "off_scope")
 
-    def parse_article(self, response: Response) -> Iterator[ArticlePage]:
+    def parse_article(self, response: Response) -> Iterator[ArticlePage | SkippedUrl]:
         """Hand the raw article response on; cleaning happens in the pipelines."""
-        if not self.on_host(response.url):  # a redirect off the portal
-            self._inc("offsite_links_dropped")
+        if not self.on_host(response.url):  # ScopeMiddleware stops these first; kept so that none slips through
+            learned = response.meta.get(LEARNED_URL, response.url)
+            yield SkippedUrl(learned, "off_scope", f"answered from {response.url}", utc_now(), response.status, response.url)
             return
         self._inc("article_pages")
         headers = header_pairs(response.headers)
@@ -333,7 +435,7 @@ class PortalSpider(scrapy.Spider):
             status=response.status,
             headers=headers,
             body=response.body,
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            fetched_at=utc_now(),
             request_headers=request_headers,
             charset=declared_charset(headers),
             reason=reason,
