@@ -3,6 +3,7 @@ The crawl stops with an error naming the directory and the cause; what was commi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
+from scraper.pipelines.store import ArchiveOptions, ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
 
 # Small enough that the first WARC file of a crawl outgrows it while the list pages are captured.
@@ -108,3 +110,18 @@ def test_an_archive_path_that_is_a_file_is_refused_with_its_name(portal: Replica
     assert result.returncode == 1
     assert f"cannot write to the archive {out}" in result.stderr
     assert out.read_text(encoding="utf-8") == "not a directory\n"
+
+
+def test_a_write_error_while_committing_at_the_end_is_reported_and_no_manifest_is_written(tmp_path: Path) -> None:
+    pipeline = ArchivePipeline(ArchiveOptions(tmp_path, "end-1", 10, 1 << 20, True, True))
+    pipeline.open_spider()
+
+    def no_space() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    pipeline._commit = no_space  # type: ignore[method-assign]
+    pipeline.close_spider()
+    assert pipeline.write_error is not None
+    assert pipeline.write_error.startswith(f"cannot write to the archive {tmp_path}")
+    assert pipeline.write_error.endswith("No space left on device (ENOSPC)")
+    assert manifests(tmp_path) == []

@@ -198,14 +198,14 @@ class ArchivePipeline:
         if self.stats is not None:
             self.stats.inc_value(f"newsarchive/skipped/{reason}")
 
-    def _write_failed(self, exc: OSError, doing: str) -> None:
+    def _write_failed(self, exc: OSError, doing: str, stop: bool = True) -> None:
         """Stop the crawl: an archive that cannot be written must not go on fetching pages it will lose."""
         if self.write_error is None:
             self.write_error = write_error_message(self.options.root, exc, doing)
             logger.error("%s; stopping the crawl (files committed before are whole; run again once fixed)", self.write_error)
             if self.stats is not None:
                 self.stats.set_value(ARCHIVE_ERROR_STAT, self.write_error)
-            if self.crawler is not None and self.crawler.engine is not None:
+            if stop and self.crawler is not None and self.crawler.engine is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=WRITE_ERROR_REASON))
 
     # --- raw capture -----------------------------------------------------------------------------
@@ -347,7 +347,7 @@ class ArchivePipeline:
         try:
             self._commit()
         except OSError as exc:
-            self._write_failed(exc, "the files at the end of the crawl")
+            self._write_failed(exc, "the files at the end of the crawl", stop=False)  # already closing
 
     def _stat(self, key: str) -> int:
         return int(self.stats.get_value(f"newsarchive/{key}", 0) or 0) if self.stats is not None else 0
