@@ -91,6 +91,7 @@ def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: 
         pinyin_removed=repaired.report.pinyin_removed,
         mojibake_runs=repaired.report.mojibake_runs,
         bytes_restored=repaired.report.bytes_restored,
+        markup_removed=repaired.report.markup_restored,  # tags whose swallowed `<` came back
         model_choices=repaired.report.model_choices,
     )
 

@@ -45,7 +45,6 @@ QMARK_BEFORE_QMARK_COST = 20.0  # `??` in Chinese text is a run of lost bytes
 QMARK_BEFORE_SWAPPED_COST = 6.0  # `?!`, `?#`: the hallmark of a lost byte, rare as prose
 QMARK_BEFORE_ALNUM_COST = 4.0  # a Chinese question ends before a Han character, quote or break
 ASCII_SYMBOLS = frozenset(b"!\"#$%&'*+,-./:;=@[\\]^_`{|}~")
-_SYMBOL_CHARS = frozenset(bytes((b,)) for b in ASCII_SYMBOLS)
 LONE_LETTER_COST = 5.0  # one Latin letter between two Chinese characters
 OPENING_AT_BLOCK_END_COST = 8.0  # an opening quote never ends a paragraph
 BLOCK_END_BYTES = frozenset(b"<\r\n")
@@ -121,7 +120,10 @@ def tokens_from_text(text: str) -> list[Token]:
             tokens.append(ord(ch))
         else:
             encoded = ch.encode("gb18030")
-            tokens.extend(encoded) if len(encoded) == 2 else tokens.append(ch)
+            if len(encoded) == 2:
+                tokens.extend(encoded)
+            else:
+                tokens.append(ch)
         i += 1
     return tokens
 
@@ -326,7 +328,7 @@ class _Lattice:
             extra = 0.0
             if after == QMARK:
                 extra = QMARK_BEFORE_QMARK_COST
-            elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:].encode() in _SYMBOL_CHARS):
+            elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS):
                 extra = QMARK_BEFORE_SWAPPED_COST
             elif isinstance(after, int) and 0 <= after < 0x80 and chr(after).isalnum():
                 extra = QMARK_BEFORE_ALNUM_COST
