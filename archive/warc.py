@@ -208,6 +208,11 @@ class WarcCapture(DirectoryWriter):
         self.closed_files += closed
         return closed
 
+    def _drop_open(self) -> None:
+        if self._sink is not None:
+            self._sink.abort()  # no CDXJ either: the index is built only from a committed WARC
+        self._sink = self._writer = None
+
 
 def cdxj_lines(warc_path: Path) -> list[str]:
     """Sorted CDXJ lines for the response and revisit records of a WARC file."""

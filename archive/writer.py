@@ -117,7 +117,13 @@ class HashingSink:
         return self._sha.hexdigest()
 
     def abort(self) -> None:
-        self._handle.close()
+        """Close without fsync; the file is left as it is."""
+        try:
+            self._handle.close()
+        except OSError as exc:
+            # Closing flushes the buffer, which fails again on a full disk; the descriptor is closed all the
+            # same, and the unflushed tail belongs to a .part that is never read.
+            logger.warning("unflushed bytes of %s lost on abort: %s", self.path, exc)
 
 
 class DirectoryLock:
@@ -173,7 +179,7 @@ def next_seq(directory: Path, prefix: str, parse: Callable[[str], tuple[str, int
 
 
 class DirectoryWriter:
-    """What every archive writer shares: it holds its directory's lock from creation to close(),
+    """What every archive writer shares: it holds its directory's lock from creation to close() or abort(),
     first sets aside what a crashed writer left there, and commits its open file on close()."""
 
     def __init__(self, directory: Path | str) -> None:
@@ -189,6 +195,10 @@ class DirectoryWriter:
         """Complete and commit the open file, if any."""
         raise NotImplementedError
 
+    def _drop_open(self) -> None:
+        """Close the open file, if any, without completing it."""
+        raise NotImplementedError
+
     def close(self) -> list[ClosedFile]:
         """Complete the open file and release the directory; returns every file this writer committed."""
         if not self._closed:
@@ -198,6 +208,20 @@ class DirectoryWriter:
                 self._closed = True
                 self._lock.release()
         return list(self.closed_files)
+
+    def abort(self) -> None:
+        """Give up without committing and release the directory; does nothing once closed.
+
+        The open file stays a .part, as after a crash: it may end in half a record, so it must never get a
+        final name. The next writer in this directory sets it aside. Files committed before are kept.
+        """
+        if self._closed:
+            return
+        try:
+            self._drop_open()
+        finally:
+            self._closed = True
+            self._lock.release()
 
     def __enter__(self) -> Self:
         return self
@@ -275,11 +299,8 @@ class JsonlWriter(DirectoryWriter):
         try:
             self._stream.write(line)
         except OSError:
-            # A half-written line must never reach a final name: leave the .part for the next writer to set aside.
-            self._sink.abort()
-            self._stream = self._sink = self._final = None
-            self._closed = True
-            self._lock.release()
+            # A half-written line must never reach a final name.
+            self.abort()
             raise
         self._records += 1
         self._bytes += len(line)
@@ -309,3 +330,9 @@ class JsonlWriter(DirectoryWriter):
         self.closed_files.append(closed)
         self._stream = self._sink = self._final = None
         return closed
+
+    def _drop_open(self) -> None:
+        if self._sink is not None:
+            # The gzip stream is dropped unclosed: closing it would append a trailer and make the .part look whole.
+            self._sink.abort()
+        self._stream = self._sink = self._final = None

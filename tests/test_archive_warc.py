@@ -115,6 +115,20 @@ def test_no_warc_under_its_final_name_until_closed_and_rotation_by_size(tmp_path
     assert list(tmp_path.glob(".*.part")) == []
 
 
+def test_abort_commits_no_warc_or_index_and_the_next_capture_sets_the_part_aside(tmp_path: Path) -> None:
+    capture = WarcCapture(tmp_path, CRAWL)
+    capture.write_exchange("http://news.example.cn/a/1.html", 200, "OK", [], b"<html>1</html>", [])
+    capture.abort()
+    assert committed_warcs(tmp_path) == [] and list(tmp_path.glob("*.cdxj")) == []
+    assert [p.name for p in tmp_path.glob(".*.part")] == [f".{CRAWL}-00001.warc.gz.part"]
+    with pytest.raises(RuntimeError, match="closed"):
+        capture.write_exchange("http://news.example.cn/a/2.html", 200, "OK", [], b"<html>2</html>", [])
+    with WarcCapture(tmp_path, CRAWL) as after:  # the lock is free again
+        after.write_exchange("http://news.example.cn/a/2.html", 200, "OK", [], b"<html>2</html>", [])
+    assert [w.name for w in committed_warcs(tmp_path)] == [f"{CRAWL}-00001.warc.gz"]
+    assert [p.name for p in tmp_path.glob(".*.abandoned-*")] == [f".{CRAWL}-00001.warc.gz.abandoned-1"]
+
+
 def test_surt_is_host_reversed_lowercase_with_sorted_query() -> None:
     assert surt("http://www.Example.COM:80/Path?b=2&a=1#frag") == "com,example)/path?a=1&b=2"
     assert surt("http://example.com:8080") == "com,example:8080)/"

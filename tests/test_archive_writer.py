@@ -122,6 +122,33 @@ def test_part_files_are_ignored_by_readers_and_set_aside_by_the_next_writer(tmp_
     assert hidden == [f".{CRAWL}-00001.jsonl.gz.abandoned-1"]
 
 
+def test_abort_keeps_committed_files_leaves_the_open_one_a_part_and_frees_the_directory(tmp_path: Path) -> None:
+    directory = ArchiveLayout(tmp_path).articles_dir
+    writer = JsonlWriter(directory, CRAWL, max_records=1)
+    writer.write(sample_record("1", crawl_id=CRAWL))
+    writer.write(sample_record("2", crawl_id=CRAWL))  # rotates: 00001 committed, 00002 open
+    writer.abort()
+    assert final_names(directory) == [f"{CRAWL}-00001.jsonl.gz"]
+    assert [f.name for f in writer.closed_files] == [f"{CRAWL}-00001.jsonl.gz"]
+    assert [p.name for p in directory.glob(".*.part")] == [f".{CRAWL}-00002.jsonl.gz.part"]
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.write(sample_record("3", crawl_id=CRAWL))
+    writer.abort()  # a second abort, or a close after it, commits nothing
+    assert writer.close() == writer.closed_files and final_names(directory) == [f"{CRAWL}-00001.jsonl.gz"]
+    # The lock is free, and the next writer sets the .part aside like a crashed writer's.
+    with JsonlWriter(directory, CRAWL) as after:
+        after.write(sample_record("3", crawl_id=CRAWL))
+    assert [p.name for p in directory.glob(".*.abandoned-*")] == [f".{CRAWL}-00002.jsonl.gz.abandoned-1"]
+    assert [r["id"] for r in iter_records(tmp_path)] == ["1", "3"]
+
+
+def test_abort_after_close_changes_nothing(tmp_path: Path) -> None:
+    with JsonlWriter(tmp_path, CRAWL) as writer:
+        writer.write(sample_record(crawl_id=CRAWL))
+    writer.abort()
+    assert final_names(tmp_path) == [f"{CRAWL}-00001.jsonl.gz"] and list(tmp_path.glob(".*.part")) == []
+
+
 def test_sequence_continues_after_existing_files_on_restart(tmp_path: Path) -> None:
     for _ in range(2):
         with JsonlWriter(tmp_path, CRAWL, compress=False) as writer:

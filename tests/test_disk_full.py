@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from archive.verify import verify_archive
+from archive.writer import HashingSink
+
 from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
+from scraper.items import SkippedUrl
 from scraper.pipelines.store import ArchiveOptions, ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
 
@@ -125,3 +129,33 @@ def test_a_write_error_while_committing_at_the_end_is_reported_and_no_manifest_i
     assert pipeline.write_error.startswith(f"cannot write to the archive {tmp_path}")
     assert pipeline.write_error.endswith("No space left on device (ENOSPC)")
     assert manifests(tmp_path) == []
+
+
+def test_a_write_error_mid_crawl_aborts_every_writer_and_frees_the_archive_for_the_next_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article = "http://127.0.0.1:8123/news/yw/202508/t20250826_{}.html"
+    pipeline = ArchivePipeline(ArchiveOptions(tmp_path, "full-1", 10, 1 << 20, False, True))
+    pipeline.open_spider()
+    pipeline.capture_exchange("http://127.0.0.1:8123/", 200, "OK", [], b"<html>home</html>", [])  # the WARC is open
+    pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # so is quarantine/
+
+    def no_space(self: HashingSink, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as full:
+        full.setattr(HashingSink, "write", no_space)
+        pipeline.process_item(SkippedUrl(article.format(2), "robots", None, "2025-01-01T00:00:01Z"))
+    assert pipeline.write_error is not None and pipeline.write_error.endswith("(ENOSPC)")
+    pipeline.close_spider()
+    assert manifests(tmp_path) == []
+
+    # Every directory lock was released: a second crawl in this process opens the archive and finishes.
+    after = ArchivePipeline(ArchiveOptions(tmp_path, "after-1", 10, 1 << 20, False, True))
+    after.open_spider()
+    after.close_spider()
+    assert manifests(tmp_path) == ["after-1"]
+    set_aside = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob(".*.abandoned-*"))
+    assert set_aside == ["quarantine/.full-1-00001.jsonl.abandoned-1", "warc/.full-1-00001.warc.gz.abandoned-1"]
+    report = verify_archive(tmp_path)
+    assert report.ok, [p.format() for p in report.errors]

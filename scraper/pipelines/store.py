@@ -118,7 +118,8 @@ class ArchivePipeline:
 
     If the archive directory cannot be written (OSError: disk full, file too large, read-only), the crawl
     is stopped with close reason `archive_write_error`, the stat `newsarchive/archive_error` says why, and
-    nothing more is committed: the files committed before stay whole, the open ones stay `.part` files.
+    nothing more is committed: every writer is aborted, so the files committed before stay whole, the open
+    ones stay `.part` files (set aside by the next crawl) and the directory locks are released.
     """
 
     def __init__(self, options: ArchiveOptions, crawler: Crawler | None = None) -> None:
@@ -207,6 +208,13 @@ class ArchivePipeline:
                 self.stats.set_value(ARCHIVE_ERROR_STAT, self.write_error)
             if stop and self.crawler is not None and self.crawler.engine is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=WRITE_ERROR_REASON))
+        self._abort_writers()
+
+    def _abort_writers(self) -> None:
+        """Close every writer without committing: an open file may end in half a record."""
+        for writer in (self.warc, self.articles, self.quarantine):
+            if writer is not None:
+                writer.abort()
 
     # --- raw capture -----------------------------------------------------------------------------
     def response_received(self, response: Response, request: Request, **kwargs: Any) -> None:
@@ -340,8 +348,8 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         if self.write_error is not None:
-            # An open file may end in a half-written record: committing it (or a manifest) would make the
-            # archive lie. Committed files stay; the open .part files are set aside by the next crawl.
+            # The writers were aborted when the write failed: committing an open file (or a manifest) would make
+            # the archive lie. Committed files stay; the open .part files are set aside by the next crawl.
             logger.error("crawl %s stopped: %s; no manifest written", self.options.crawl_id, self.write_error)
             return
         try:
