@@ -40,7 +40,7 @@ def verify_main(argv: list[str] | None = None) -> int:
 def format_stats(stats: dict[str, Any]) -> str:
     """Human-readable two-column table of archive_stats() output."""
     rows: list[tuple[str, str]] = []
-    for key in ("articles", "records", "quarantined", "crawls", "files", "published_first", "published_last"):
+    for key in ("articles", "records", "quarantined", "skipped", "crawls", "files", "published_first", "published_last"):
         rows.append((key, str(stats[key])))
     rows += [(f"  {kind} files", str(n)) for kind, n in stats["files_by_kind"].items()]
     rows += [(f"articles with {v} version(s)", str(n)) for v, n in stats["versions"].items()]

@@ -1,4 +1,4 @@
-"""Quarantine: responses that could not become article records are kept, with the reason, instead of being dropped.
+"""Quarantine: responses that could not become article records, and article URLs given up on, kept with the reason.
 Quarantine files use the same crash-safe JSONL writer as articles, under <root>/quarantine/."""
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ QUARANTINE_FIELDS: tuple[str, ...] = (
     "warc_file",
     "warc_record_id",
     "warc_offset",
+    # Added with skip entries; after the original fields so that their positions never change.
+    "outcome",
+    "final_url",
 )
 
 

@@ -1,4 +1,4 @@
-"""Summary numbers of an archive (articles, versions, crawls, files, sections, publication span) for humans and scripts.
+"""Summary numbers of an archive (articles, versions, quarantined and skipped, crawls, files, sections, span) for humans and scripts.
 Read-only: computed from committed files and manifests, never from the index cache."""
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
         current = latest.get(record["id"])
         if current is None or record["version"] > current["version"]:
             latest[record["id"]] = {"version": record["version"], "section": record.get("section"), "published_at": record.get("published_at")}
-    quarantined = sum(1 for _ in iter_quarantine(root))
+    # quarantine/ holds fetched pages that did not become records and skip entries for articles not got;
+    # entries from before skip entries carry no outcome and are all quarantined pages.
+    outcomes = Counter("skipped" if entry.get("outcome") == "skipped" else "quarantined" for entry in iter_quarantine(root))
     files = {
         "articles": len(committed_jsonl(layout.articles_dir)),
         "quarantine": len(committed_jsonl(layout.quarantine_dir)),
@@ -40,7 +42,8 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
     return {
         "articles": len(latest),
         "records": records,
-        "quarantined": quarantined,
+        "quarantined": outcomes["quarantined"],
+        "skipped": outcomes["skipped"],
         "crawls": len(crawls - {""}),
         "files": sum(files.values()),
         "files_by_kind": files,

@@ -72,7 +72,8 @@ def write_sample_crawl(
 ) -> Path | None:
     """Write a finished crawl (articles, quarantine, manifest) and return the manifest path (None if manifest=False).
 
-    Summary counts treat version 1 as 'archived' and higher versions as 'new_version'.
+    Summary counts treat version 1 as 'archived' and higher versions as 'new_version', and quarantine records
+    with outcome "skipped" as skip entries.
     """
     layout = ArchiveLayout(Path(root))
     layout.ensure_dirs()
@@ -81,10 +82,13 @@ def write_sample_crawl(
         for record in records:
             articles.write(record)
     with QuarantineWriter(layout.quarantine_dir, crawl_id, compress=compress) as bad:
-        quarantined = 0
+        quarantined = skip_entries = 0
         for record in quarantine:
             bad.write(record)
-            quarantined += 1
+            if record.get("outcome") == "skipped":
+                skip_entries += 1
+            else:
+                quarantined += 1
     if not manifest:
         return None
     summary = {
@@ -92,7 +96,8 @@ def write_sample_crawl(
         "unchanged": 0,
         "new_version": sum(1 for r in records if r["version"] > 1),
         "quarantined": quarantined,
-        "skipped": 0,
+        "skipped": skip_entries,
+        "skip_entries": skip_entries,
     }
     files = articles.closed_files + bad.closed_files
     return write_manifest(layout.root, crawl_id, started_at, started_at, {"source": "sample"}, files, summary)

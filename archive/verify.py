@@ -90,10 +90,11 @@ class _Pointer:
 
 @dataclass
 class _FileScan:
-    """What reading one JSONL file found: lines on disk and how many of them were sound records."""
+    """What reading one JSONL file found: lines on disk, how many were sound records, how many are skip entries."""
 
     lines: int = 0
     valid: int = 0
+    skipped: int = 0
 
 
 def sha256_of(path: Path) -> str:
@@ -195,6 +196,8 @@ class _Verifier:
         for error in validate_quarantine(record):
             self.report.add(archive_file.path, number, f"quarantine record does not match the schema: {error}", FIX_RESTORE)
         self.check_common(archive_file, number, record)
+        if record.get("outcome") == "skipped":
+            self.scans[archive_file.path].skipped += 1
 
     def check_common(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
         if "crawl_id" in record and record["crawl_id"] != archive_file.prefix:
@@ -323,6 +326,18 @@ class _Verifier:
             total += scan.lines if scan is not None else entry["records"]
         return total
 
+    def listed_skip_entries(self, manifest: dict[str, Any]) -> int | None:
+        """Lines with outcome "skipped" in the quarantine files a manifest lists; None if one of them is missing
+        (already reported, and its lines cannot be told apart)."""
+        total = 0
+        for entry in manifest["files"]:
+            if entry["kind"] == QUARANTINE:
+                scan = self.scans.get(self.layout.dir_for_kind(QUARANTINE) / entry["name"])
+                if scan is None:
+                    return None
+                total += scan.skipped
+        return total
+
     def check_summary(self, path: Path, manifest: dict[str, Any]) -> None:
         summary = manifest["summary"]
         written = self.listed_records(manifest, ARTICLES)
@@ -339,11 +354,33 @@ class _Verifier:
                 path, None, f"summary does not add up: {' + '.join(SUMMARY_KEYS)} = {counted} but items = {items}",
                 "every item must end in exactly one count: the summary was miscounted or edited; restore the manifest from a replica",
             )
-        quarantined = self.listed_records(manifest, QUARANTINE)
-        if summary["quarantined"] != quarantined:
+        self.check_quarantine_summary(path, summary, manifest)
+
+    def check_quarantine_summary(self, path: Path, summary: dict[str, Any], manifest: dict[str, Any]) -> None:
+        """quarantine/ holds the quarantined pages and the skip entries: `quarantined` + `skip_entries` lines, of which
+        `skip_entries` have outcome "skipped". Manifests from before skip entries have no `skip_entries` and no such lines."""
+        if "skip_entries" in summary and not isinstance(summary["skip_entries"], int):
             self.report.add(
-                path, None, f"summary says quarantined = {summary['quarantined']} but the crawl's quarantine files hold {quarantined} records",
+                path, None, f"summary skip_entries is {summary['skip_entries']!r}, not a count",
+                "the summary was edited: restore the manifest from a replica",
+            )
+            return
+        has_skips = "skip_entries" in summary
+        skip_entries = summary.get("skip_entries", 0)
+        quarantined = summary["quarantined"]
+        lines = self.listed_records(manifest, QUARANTINE)
+        if quarantined + skip_entries != lines:
+            claimed = f"quarantined + skip_entries = {quarantined} + {skip_entries}" if has_skips else f"quarantined = {quarantined}"
+            self.report.add(
+                path, None, f"summary says {claimed} but the crawl's quarantine files hold {lines} records",
                 "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
+            )
+        skipped_lines = self.listed_skip_entries(manifest)
+        if skipped_lines is not None and skipped_lines != skip_entries:
+            claimed = f"says skip_entries = {skip_entries}" if has_skips else "has no skip_entries"
+            self.report.add(
+                path, None, f"summary {claimed} but {skipped_lines} of the crawl's quarantine records have outcome \"skipped\"",
+                "skip entries and quarantined pages were miscounted or the summary was edited: restore the manifest from a replica",
             )
 
     # --- files outside manifests ---------------------------------------------------------------

@@ -256,3 +256,57 @@ def test_summary_that_does_not_add_up_to_its_items_is_reported(archive_root: Pat
     rewrite_manifest(archive_root, lambda m: m["summary"].update(items=7))
     (error,) = messages(archive_root)
     assert "summary does not add up" in error and "items = 7" in error
+
+
+@pytest.fixture()
+def skips_root(tmp_path: Path) -> Path:
+    """A crawl whose quarantine/ holds one quarantined page and two skip entries."""
+    entries = [
+        sample_quarantine(crawl_id=CRAWL, reason="clean_error", outcome="quarantined"),
+        sample_quarantine("http://news.example.cn/a/2.html", crawl_id=CRAWL, reason="skipped:robots", outcome="skipped"),
+        sample_quarantine("http://news.example.cn/a/3.html", crawl_id=CRAWL, reason="skipped:http_503", outcome="skipped"),
+    ]
+    write_sample_crawl(tmp_path, CRAWL, [sample_record("1", crawl_id=CRAWL)], entries)
+    return tmp_path
+
+
+def test_quarantined_pages_and_skip_entries_in_one_file_verify_clean(skips_root: Path) -> None:
+    summary = json.loads((skips_root / "manifests" / f"{CRAWL}.json").read_text(encoding="utf-8"))["summary"]
+    assert (summary["quarantined"], summary["skip_entries"], summary["skipped"]) == (1, 2, 2)
+    assert verify_archive(skips_root).problems == []
+
+
+def test_a_summary_counting_skip_entries_as_quarantined_is_reported(skips_root: Path) -> None:
+    rewrite_manifest(skips_root, lambda m: m["summary"].update(quarantined=3))
+    (error,) = messages(skips_root)
+    assert "summary says quarantined + skip_entries = 3 + 2 but the crawl's quarantine files hold 3 records" in error
+    assert "(fix: " in error
+
+
+def test_skip_entries_that_disagree_with_the_outcomes_on_disk_are_reported(skips_root: Path) -> None:
+    # The line total still matches (2 + 1 = 3): only the outcome check can see the miscount.
+    rewrite_manifest(skips_root, lambda m: m["summary"].update(quarantined=2, skip_entries=1))
+    (error,) = messages(skips_root)
+    assert 'summary says skip_entries = 1 but 2 of the crawl\'s quarantine records have outcome "skipped"' in error
+    assert "(fix: " in error
+
+
+def test_a_manifest_from_before_skip_entries_counts_every_quarantine_line_as_quarantined(archive_root: Path) -> None:
+    rewrite_manifest(archive_root, lambda m: m["summary"].pop("skip_entries"))
+    assert messages(archive_root) == []
+    rewrite_manifest(archive_root, lambda m: m["summary"].update(quarantined=2))
+    (error,) = messages(archive_root)
+    assert "summary says quarantined = 2 but the crawl's quarantine files hold 1 records" in error
+
+
+def test_skip_lines_under_a_manifest_without_skip_entries_are_reported(skips_root: Path) -> None:
+    rewrite_manifest(skips_root, lambda m: (m["summary"].pop("skip_entries"), m["summary"].update(quarantined=3)))
+    (error,) = messages(skips_root)
+    assert 'summary has no skip_entries but 2 of the crawl\'s quarantine records have outcome "skipped"' in error
+
+
+def test_a_skip_entries_value_that_is_not_a_count_is_reported(skips_root: Path) -> None:
+    rewrite_manifest(skips_root, lambda m: m["summary"].update(skip_entries="2"))
+    (error,) = messages(skips_root)
+    assert "summary skip_entries is '2', not a count" in error
+

@@ -12,7 +12,7 @@ import pytest
 from archive.cli import export_main, stats_main
 from archive.export import export_latest
 from archive.layout import ArchiveLayout, UnsafeNameError, check_name, committed_jsonl, new_crawl_id
-from archive.quarantine import QuarantineWriter
+from archive.quarantine import QUARANTINE_FIELDS, QuarantineWriter
 from archive.reader import ArchiveReadError, iter_quarantine, iter_records
 from archive.schema import FIELD_ORDER, normalize_record, validate_record
 from archive.stats import archive_stats
@@ -194,6 +194,19 @@ def test_quarantine_round_trip(tmp_path: Path) -> None:
     assert writer.closed_files[0].kind == "quarantine"
 
 
+def test_skip_entries_carry_outcome_and_final_url_after_the_original_fields(tmp_path: Path) -> None:
+    skip = sample_quarantine(crawl_id=CRAWL, reason="skipped:redirect_loop", final_url="http://news.example.cn/a/loop.html",
+                             outcome="skipped", id="1")
+    with QuarantineWriter(tmp_path / "quarantine", CRAWL) as writer:
+        writer.write(dict(reversed(list(skip.items()))))
+        with pytest.raises(InvalidRecordError, match="outcome"):
+            writer.write(sample_quarantine(crawl_id=CRAWL, outcome="lost"))
+        with pytest.raises(InvalidRecordError, match="final_url"):
+            writer.write(sample_quarantine(crawl_id=CRAWL, final_url=3))
+    [record] = list(iter_quarantine(tmp_path))
+    assert list(record) == [*QUARANTINE_FIELDS, "id"]
+
+
 def test_write_json_atomic_leaves_no_temporary_and_returns_checksum(tmp_path: Path) -> None:
     target = tmp_path / "x.json"
     sha = write_json_atomic(target, {"名": 1})
@@ -234,7 +247,7 @@ def test_stats_count_articles_records_versions_and_crawls(tmp_path: Path, capsys
     write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1", section=None)], [sample_quarantine(crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
     write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "a2", crawl_id="c2", published_at="2025-02-01T09:00:00+08:00")], started_at="2025-02-01T00:00:00Z")
     stats = archive_stats(tmp_path)
-    assert (stats["articles"], stats["records"], stats["quarantined"], stats["crawls"]) == (2, 3, 1, 2)
+    assert (stats["articles"], stats["records"], stats["quarantined"], stats["skipped"], stats["crawls"]) == (2, 3, 1, 0, 2)
     assert stats["versions"] == {"1": 1, "2": 1}
     assert stats["files"] == 2 + 1 + 2  # article files, quarantine file, manifests
     assert (stats["published_first"], stats["published_last"]) == ("2024-12-31T08:00:00+08:00", "2025-02-01T09:00:00+08:00")
@@ -243,6 +256,22 @@ def test_stats_count_articles_records_versions_and_crawls(tmp_path: Path, capsys
     assert json.loads(capsys.readouterr().out)["articles"] == 2
     assert stats_main([str(tmp_path)]) == 0
     assert "articles" in capsys.readouterr().out
+
+
+def test_stats_count_quarantined_pages_and_skip_entries_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    entries = [
+        sample_quarantine(crawl_id="c1"),  # written before entries had an outcome: a quarantined page
+        sample_quarantine(crawl_id="c1", reason="clean_error", outcome="quarantined"),
+        sample_quarantine("http://news.example.cn/a/2.html", crawl_id="c1", reason="skipped:robots", outcome="skipped"),
+    ]
+    write_sample_crawl(tmp_path, "c1", [sample_record("1", crawl_id="c1")], entries)
+    stats = archive_stats(tmp_path)
+    assert (stats["quarantined"], stats["skipped"]) == (2, 1)
+    assert stats_main([str(tmp_path), "--json"]) == 0
+    assert {k: v for k, v in json.loads(capsys.readouterr().out).items() if k in ("quarantined", "skipped")} == {"quarantined": 2, "skipped": 1}
+    assert stats_main([str(tmp_path)]) == 0
+    table = dict(line.rsplit(None, 1) for line in capsys.readouterr().out.splitlines()[:5])
+    assert (table["quarantined"], table["skipped"]) == ("2", "1")
 
 
 def test_before_commit_runs_while_the_file_is_still_unnamed(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from archive.stats import archive_stats
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.settings import Settings
@@ -150,9 +151,12 @@ def test_the_manifest_summary_adds_up_by_outcome_and_reason(faulted: FaultedCraw
     expected_skips["duplicate"] = duplicates
     assert summary["skipped_by_reason"] == dict(expected_skips)
     assert summary["quarantined_by_reason"] == {"clean_error": len(faulted.with_fault(*QUARANTINED_AS))}
-    # The archive's five counts: every quarantine/ line is counted there, duplicates are the only unwritten skips.
-    assert summary["quarantined"] == len(faulted.entries) == summary["outcomes"]["quarantined"] + summary["skip_entries"]
-    assert summary["skipped"] == duplicates
+    # The five counts are the outcomes; quarantine/ holds the quarantined pages and every skip but the duplicates.
+    assert summary["quarantined"] == summary["outcomes"]["quarantined"] == len(faulted.with_fault(*QUARANTINED_AS))
+    assert summary["skipped"] == summary["outcomes"]["skipped"] == sum(expected_skips.values())
+    assert summary["skip_entries"] == summary["skipped"] - duplicates
+    assert summary["skip_entries"] == sum(1 for entry in faulted.entries if entry["outcome"] == "skipped")
+    assert len(faulted.entries) == summary["quarantined"] + summary["skip_entries"]
     assert summary["archived"] == len(faulted.records)
     five = ("archived", "unchanged", "new_version", "quarantined", "skipped")
     assert summary["items"] == sum(summary[key] for key in five) == summary["articles_found"]
@@ -187,6 +191,12 @@ def test_requests_match_what_each_fault_calls_for(faulted: FaultedCrawl) -> None
 def test_the_archive_verifies(faulted: FaultedCrawl) -> None:
     checked = verify(faulted.out, "--strict")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_stats_count_quarantined_pages_and_skip_entries_as_the_manifest_does(faulted: FaultedCrawl) -> None:
+    stats = archive_stats(faulted.out)
+    summary = faulted.manifest["summary"]
+    assert (stats["quarantined"], stats["skipped"]) == (summary["quarantined"], summary["skip_entries"])
 
 
 def test_off_host_urls_are_never_requested(faulted: FaultedCrawl) -> None:

@@ -112,9 +112,9 @@ class ArchivePipeline:
     article id within this crawl), counted per reason in `skipped/<reason>`. A skip is written to
     quarantine/ too, with reason `skipped:<reason>` and `outcome: skipped`, except a duplicate.
 
-    The manifest's five archive counts describe the files, as `newsarchive verify` checks them: its
-    `quarantined` counts every quarantine/ line (pages and skip entries, `skip_entries` of them), its
-    `skipped` the skips written nowhere. `outcomes` holds the crawl's view, which adds up to `articles_found`.
+    The manifest's five counts are these outcomes and add up to `items`; `skip_entries` says how many of the
+    skips were written, so quarantine/ holds `quarantined` + `skip_entries` lines (what `newsarchive verify`
+    checks). `outcomes` adds the articles not asked for (`out_of_range`, `over_limit`): it sums to `articles_found`.
 
     If the archive directory cannot be written (OSError: disk full, file too large, read-only), the crawl
     is stopped with close reason `archive_write_error`, the stat `newsarchive/archive_error` says why, and
@@ -367,27 +367,18 @@ class ArchivePipeline:
         return {key[len(start):]: int(value) for key, value in sorted(self.stats.get_stats().items()) if key.startswith(start)}
 
     def summary(self) -> dict[str, Any]:
-        """The manifest summary: the archive's five counts (as verify checks them), then the crawl's outcomes and reasons."""
+        """The manifest summary: the five outcomes of the items handled, then the crawl's outcomes and reasons."""
         found = self._stat("articles_found")
         # An incremental crawl does not fetch what the archive holds: unchanged all the same.
         known = self._stat("known_not_fetched")
-        unchanged = self.counts["unchanged"] + known
         counts = {
             "archived": self.counts["archived"],
-            "unchanged": unchanged,
+            "unchanged": self.counts["unchanged"] + known,
             "new_version": self.counts["new_version"],
-            "quarantined": self.counts["quarantined"] + self.skip_entries,  # every line in quarantine/
-            "skipped": self.counts["skipped"] - self.skip_entries,  # skips written nowhere (duplicates)
+            "quarantined": self.counts["quarantined"],  # pages in quarantine/
+            "skipped": self.counts["skipped"],  # skip entries in quarantine/ and duplicates, written nowhere
         }
-        outcomes = {
-            "archived": self.counts["archived"],
-            "new_version": self.counts["new_version"],
-            "unchanged": unchanged,
-            "quarantined": self.counts["quarantined"],
-            "skipped": self.counts["skipped"],
-            "out_of_range": self._stat("out_of_range"),
-            "over_limit": self._stat("over_limit"),
-        }
+        outcomes = {**counts, "out_of_range": self._stat("out_of_range"), "over_limit": self._stat("over_limit")}
         return {
             **counts,
             "items": sum(counts.values()),
