@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from archive.schema import SCHEMA_VERSION, text_sha256
+from archive.schema import FIELD_ORDER, SCHEMA_VERSION, text_sha256
 
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.portal import article_id
@@ -16,22 +16,9 @@ from scraper.spiders.portal import article_id
 # even where the `outcome` field is not looked at.
 SKIP_PREFIX = "skipped:"
 
-# Fields copied from the cleaner's Article.to_dict() into the record as they are.
-ARTICLE_FIELDS = (
-    "title",
-    "title_hans",
-    "published_at",
-    "source",
-    "reporters",
-    "section",
-    "breadcrumb",
-    "paragraphs",
-    "subheadings",
-    "images",
-    "text",
-    "text_hans",
-    "cleaning",
-)
+# Fields copied from the cleaner's Article.to_dict() into the record as they are: the
+# archive's field order from `title` to `cleaning`.
+ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title"):FIELD_ORDER.index("cleaning") + 1]
 
 
 def content_sha256(body: bytes) -> str:
