@@ -80,7 +80,7 @@ class ArchiveOptions:
     warc: bool
 
     @classmethod
-    def from_settings_object(cls, settings: Any) -> ArchiveOptions:
+    def read_settings(cls, settings: Any) -> ArchiveOptions:
         return cls(
             # ARCHIVE_DIR: archive root (articles/, quarantine/, warc/, manifests/, index.json).
             root=Path(settings.get("ARCHIVE_DIR", "archive")),
@@ -144,7 +144,7 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        pipeline = cls(ArchiveOptions.from_settings_object(crawler.settings), crawler)
+        pipeline = cls(ArchiveOptions.read_settings(crawler.settings), crawler)
         # The signal sees every downloaded response, robots.txt fetched by RobotsTxtMiddleware included.
         crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         return pipeline
