@@ -326,7 +326,9 @@ class _Lattice:
         elif t == QMARK:
             after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
             extra = 0.0
-            if after == QMARK:
+            if node.last is None:
+                pass  # after Latin text, `??`, `?!` and `?2` are ordinary writing
+            elif after == QMARK:
                 extra = QMARK_BEFORE_QMARK_COST
             elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS):
                 extra = QMARK_BEFORE_SWAPPED_COST
@@ -477,6 +479,13 @@ class _Lattice:
             lost = _Node(node.cost + MARKER_COST, node, Marker("lost lead byte"), None)
             self.push(i, None, _Node(lost.cost, lost, "<", None, ("markup",)))
             return
+        after = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+        if isinstance(t, int) and 0 <= t < 0x80 and isinstance(after, int) and 0 <= after < 0x80:
+            # Two ASCII bytes after a lost lead: the server swallowed the one between (`宮?2024)`
+            # was `專項（2024）`); what follows is in step again. Expected damage, priced as such.
+            swallowed = _Node(node.cost + SOFT_MARKER_COST, node,
+                              Marker("a lost byte and the ASCII byte after it"), None)
+            self.from_aligned(i, swallowed)
         lost = _Node(node.cost + MARKER_COST, node, Marker("lost lead byte"), None)
         self.from_aligned(i, lost)
 
