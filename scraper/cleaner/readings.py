@@ -40,31 +40,6 @@ def readings_of(ch: str) -> frozenset[str]:
     return frozenset(toned.union(*(_strip_tone(r) for r in toned)))
 
 
-def is_reading_letter(ch: str) -> bool:
-    return "a" <= ch <= "z" or ch in TONE_VOWELS
-
-
-def match_reading(text: str, start: int, with_paren: bool = True) -> tuple[str, int] | None:
-    """Find a reading at `start` (`(chǎn)`, or `chǎn)` when the `(` was swallowed).
-
-    Returns the reading and the index just past its `)`.
-
-    >>> match_reading("產(chǎn)業", 1)
-    ('chǎn', 7)
-    """
-    i = start
-    if with_paren:
-        if text[i:i + 1] != "(":
-            return None
-        i += 1
-    j = i
-    while j < len(text) and j - i <= MAX_READING_LETTERS and is_reading_letter(text[j]):
-        j += 1
-    if j == i or text[j:j + 1] != ")":
-        return None
-    return text[i:j], j + 1
-
-
 def char_has_reading(ch: str | None, reading: str) -> bool:
     return ch is not None and reading in readings_of(ch)
 
