@@ -1,5 +1,6 @@
 """Command-line entry functions for 'newsarchive verify', 'newsarchive stats' and 'newsarchive export'.
 Each takes an argv list (without the program and subcommand names) and returns an exit status."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,9 @@ logger = logging.getLogger(__name__)
 
 def verify_main(argv: list[str] | None = None) -> int:
     """newsarchive verify DIR: exit 0 if the archive is whole, 1 with one line per problem otherwise."""
-    parser = argparse.ArgumentParser(prog="newsarchive verify", description="Check that an archive is complete and undamaged.")
+    parser = argparse.ArgumentParser(
+        prog="newsarchive verify", description="Check that an archive is complete and undamaged."
+    )
     parser.add_argument("directory", type=Path, help="archive root (holds articles/, warc/, manifests/)")
     parser.add_argument("--strict", action="store_true", help="also fail on warnings (e.g. crawls without a manifest)")
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
@@ -40,7 +43,16 @@ def verify_main(argv: list[str] | None = None) -> int:
 def format_stats(stats: dict[str, Any]) -> str:
     """Human-readable two-column table of archive_stats() output."""
     rows: list[tuple[str, str]] = []
-    for key in ("articles", "records", "quarantined", "skipped", "crawls", "files", "published_first", "published_last"):
+    for key in (
+        "articles",
+        "records",
+        "quarantined",
+        "skipped",
+        "crawls",
+        "files",
+        "published_first",
+        "published_last",
+    ):
         rows.append((key, str(stats[key])))
     rows += [(f"  {kind} files", str(n)) for kind, n in stats["files_by_kind"].items()]
     rows += [(f"articles with {v} version(s)", str(n)) for v, n in stats["versions"].items()]
@@ -68,7 +80,12 @@ def export_main(argv: list[str] | None = None) -> int:
     """newsarchive export DIR --latest [--out FILE]: newest version of every article as JSON lines."""
     parser = argparse.ArgumentParser(prog="newsarchive export", description="Export article records as JSON lines.")
     parser.add_argument("directory", type=Path)
-    parser.add_argument("--latest", action="store_true", required=True, help="one line per article, newest version (the only mode so far)")
+    parser.add_argument(
+        "--latest",
+        action="store_true",
+        required=True,
+        help="one line per article, newest version (the only mode so far)",
+    )
     parser.add_argument("--out", type=Path, help="output file (default: standard output)")
     args = parser.parse_args(argv)
     try:

@@ -1,5 +1,6 @@
 """Export of the newest version of every article as JSON lines, for downstream tools that want one line per article.
 Lines use the archive's own serialization (UTF-8, compact, keys in FIELD_ORDER)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """What the archive already holds: article id -> latest version (text and body hashes, raw capture), for dedupe and versioning.
 The committed article files are the truth; index.json is only a cache, rebuilt whenever it no longer matches them."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,17 @@ class IndexEntry:
     file: str | None = None  # the articles/ file holding this version's record
 
     def as_list(self) -> list[Any]:
-        return [self.text_sha256, self.version, self.url, self.content_sha256, self.warc_file,
-                self.warc_record_id, self.warc_offset, self.fetched_at, self.file]
+        return [
+            self.text_sha256,
+            self.version,
+            self.url,
+            self.content_sha256,
+            self.warc_file,
+            self.warc_record_id,
+            self.warc_offset,
+            self.fetched_at,
+            self.file,
+        ]
 
 
 def file_fingerprint(root: Path) -> dict[str, int]:
@@ -55,7 +65,9 @@ def pending_parts(root: Path) -> list[str]:
 class ArchiveIndex:
     """In-memory index with decide()/record(); open() loads index.json or rebuilds it from the article files."""
 
-    def __init__(self, root: Path | str, entries: dict[str, IndexEntry] | None = None, fingerprint: dict[str, int] | None = None):
+    def __init__(
+        self, root: Path | str, entries: dict[str, IndexEntry] | None = None, fingerprint: dict[str, int] | None = None
+    ):
         self.root = Path(root)
         self.entries: dict[str, IndexEntry] = dict(entries or {})
         self.fingerprint: dict[str, int] = dict(fingerprint or {})
@@ -122,15 +134,23 @@ class ArchiveIndex:
     def add_record(self, record: dict[str, Any], file: str | None) -> None:
         """record() from an article record written to the articles/ file named `file`."""
         self.record(
-            record["id"], record["text_sha256"], record["version"], record["url"],
-            content_sha256=record.get("content_sha256"), warc_file=record.get("warc_file"),
-            warc_record_id=record.get("warc_record_id"), warc_offset=record.get("warc_offset"),
-            fetched_at=record.get("fetched_at"), file=file,
+            record["id"],
+            record["text_sha256"],
+            record["version"],
+            record["url"],
+            content_sha256=record.get("content_sha256"),
+            warc_file=record.get("warc_file"),
+            warc_record_id=record.get("warc_record_id"),
+            warc_offset=record.get("warc_offset"),
+            fetched_at=record.get("fetched_at"),
+            file=file,
         )
 
     def uncommitted(self) -> list[str]:
         """Ids whose latest version lives in an articles/ file that is not committed (yet, or ever)."""
-        return sorted(key for key, entry in self.entries.items() if entry.file is not None and entry.file not in self.fingerprint)
+        return sorted(
+            key for key, entry in self.entries.items() if entry.file is not None and entry.file not in self.fingerprint
+        )
 
     def get(self, article_id: str) -> IndexEntry | None:
         return self.entries.get(article_id)
@@ -146,7 +166,9 @@ class ArchiveIndex:
         pending = pending_parts(self.root)
         if pending:
             # Saving now would mark ids as archived whose records are not committed yet.
-            raise RuntimeError(f"article files still being written ({', '.join(pending)}); close the JsonlWriter before saving the index")
+            raise RuntimeError(
+                f"article files still being written ({', '.join(pending)}); close the JsonlWriter before saving the index"
+            )
         self.fingerprint = file_fingerprint(self.root)
         missing = self.uncommitted()
         if missing:

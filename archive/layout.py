@@ -1,14 +1,15 @@
 """Where things live inside an archive root, and which file names count as committed.
 All paths are resolved here so that no name taken from a manifest or argument can escape the root."""
+
 from __future__ import annotations
 
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +57,13 @@ def check_name(name: str) -> str:
 
 def new_crawl_id(now: datetime | None = None) -> str:
     """A crawl id that sorts by start time and does not collide: 20250102T030405Z-1a2b3c."""
-    now = now or datetime.now(timezone.utc)
-    return f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    now = now or datetime.now(UTC)
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def utc_now_iso() -> str:
     """The current instant as ISO 8601 UTC with a 'Z' suffix, second precision."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_jsonl_name(name: str) -> tuple[str, int] | None:
@@ -161,4 +162,8 @@ def leftover_files(directory: Path) -> list[Path]:
     """Partial or set-aside files from interrupted writes (hidden names ending in .part or .abandoned-N)."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.name.startswith(".") and (p.name.endswith(".part") or ".abandoned" in p.name))
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.name.startswith(".") and (p.name.endswith(".part") or ".abandoned" in p.name)
+    )

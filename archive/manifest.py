@@ -1,11 +1,13 @@
 """Per-crawl manifest manifests/<crawl_id>.json: the list of files a finished crawl committed, with checksums and counts.
 It is written last and atomically, so its presence means the crawl finished and everything it lists is complete."""
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .layout import KINDS, ArchiveLayout, check_name
 from .schema import SCHEMA_VERSION
@@ -26,7 +28,9 @@ def file_entry(item: ClosedFile | dict[str, Any]) -> dict[str, Any]:
     data = item.as_dict() if isinstance(item, ClosedFile) else dict(item)
     missing = [key for key in FILE_KEYS if key not in data]
     if missing:
-        raise ManifestError(f"file entry {data!r} lacks {', '.join(missing)}; pass the ClosedFile returned by the writer")
+        raise ManifestError(
+            f"file entry {data!r} lacks {', '.join(missing)}; pass the ClosedFile returned by the writer"
+        )
     if data["kind"] not in KINDS:
         raise ManifestError(f"file {data['name']!r} has kind {data['kind']!r}; use one of {', '.join(KINDS)}")
     check_name(data["name"])
@@ -84,7 +88,11 @@ def manifest_problems(document: Any) -> list[str]:
     """Structural problems of a manifest document; empty if well formed."""
     if not isinstance(document, dict):
         return ["manifest is not a JSON object"]
-    problems = [f"missing key {key!r}" for key in ("crawl_id", "started_at", "finished_at", "files", "summary") if key not in document]
+    problems = [
+        f"missing key {key!r}"
+        for key in ("crawl_id", "started_at", "finished_at", "files", "summary")
+        if key not in document
+    ]
     for i, entry in enumerate(document.get("files") or []):
         if not isinstance(entry, dict) or any(key not in entry for key in FILE_KEYS):
             problems.append(f"files[{i}] must have {', '.join(FILE_KEYS)}")

@@ -1,14 +1,16 @@
 """Quarantine: responses that could not become article records, and article URLs given up on, kept with the reason.
 Quarantine files use the same crash-safe JSONL writer as articles, under <root>/quarantine/."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .layout import QUARANTINE
 from .schema import order_keys, schema_errors
-from .writer import MiB, JsonlWriter
+from .writer import JsonlWriter, MiB
 
 logger = logging.getLogger(__name__)
 

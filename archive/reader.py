@@ -1,21 +1,23 @@
 """Reading committed archive files without Scrapy: article and quarantine records as dicts, in a stable order.
 Files still being written (.part) or set aside after a crash are never read."""
+
 from __future__ import annotations
 
 import gzip
 import io
 import json
 import logging
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from .layout import ArchiveFile, ArchiveLayout, committed_jsonl
 from .manifest import load_manifests
 
 logger = logging.getLogger(__name__)
 
-_UNKNOWN_START = datetime.max.replace(tzinfo=timezone.utc)
+_UNKNOWN_START = datetime.max.replace(tzinfo=UTC)
 
 
 class ArchiveReadError(ValueError):
@@ -24,7 +26,9 @@ class ArchiveReadError(ValueError):
     def __init__(self, path: Path, line: int, message: str):
         self.path = path
         self.line = line
-        super().__init__(f"{path}:{line}: {message} (run 'newsarchive verify {path.parent.parent}' to see every problem)")
+        super().__init__(
+            f"{path}:{line}: {message} (run 'newsarchive verify {path.parent.parent}' to see every problem)"
+        )
 
 
 class Line(NamedTuple):
@@ -77,7 +81,7 @@ def parse_instant(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _first_fetched_at(path: Path) -> datetime | None:

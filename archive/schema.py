@@ -1,11 +1,12 @@
 """Article record format: field order, JSON Schema validation and key normalization.
 The schema itself ships as package data (record.schema.json); this module only loads and applies it."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -45,7 +46,7 @@ FIELD_ORDER: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str = "record.schema.json") -> dict[str, Any]:
     """Return a JSON Schema shipped with the package (parsed once)."""
     text = resources.files("archive").joinpath(name).read_text(encoding="utf-8")
@@ -53,7 +54,7 @@ def load_schema(name: str = "record.schema.json") -> dict[str, Any]:
     return schema
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
@@ -95,5 +96,7 @@ def validate_record(record: Any) -> list[str]:
         return errors
     # The schema cannot see that the hash belongs to the text; a mismatch means the record was edited.
     if text_sha256(record["text"]) != record["text_sha256"]:
-        errors.append("text_sha256: does not match the SHA-256 of the UTF-8 'text'; recompute it after changing the text")
+        errors.append(
+            "text_sha256: does not match the SHA-256 of the UTF-8 'text'; recompute it after changing the text"
+        )
     return errors

@@ -1,5 +1,6 @@
 """Summary numbers of an archive (articles, versions, quarantined and skipped, crawls, files, sections, span) for humans and scripts.
 Read-only: computed from committed files and manifests, never from the index cache."""
+
 from __future__ import annotations
 
 import logging
@@ -26,10 +27,16 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
         crawls.add(record.get("crawl_id", ""))
         current = latest.get(record["id"])
         if current is None or record["version"] > current["version"]:
-            latest[record["id"]] = {"version": record["version"], "section": record.get("section"), "published_at": record.get("published_at")}
+            latest[record["id"]] = {
+                "version": record["version"],
+                "section": record.get("section"),
+                "published_at": record.get("published_at"),
+            }
     # quarantine/ holds fetched pages that did not become records and skip entries for articles not got;
     # entries from before skip entries carry no outcome and are all quarantined pages.
-    outcomes = Counter("skipped" if entry.get("outcome") == "skipped" else "quarantined" for entry in iter_quarantine(root))
+    outcomes = Counter(
+        "skipped" if entry.get("outcome") == "skipped" else "quarantined" for entry in iter_quarantine(root)
+    )
     files = {
         "articles": len(committed_jsonl(layout.articles_dir)),
         "quarantine": len(committed_jsonl(layout.quarantine_dir)),
@@ -38,7 +45,9 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
     }
     crawls |= {path.stem for path in manifest_paths(root)}
     crawls |= {f.prefix for f in committed_jsonl(layout.quarantine_dir) + committed_warcs(layout.warc_dir)}
-    published = sorted((moment, value) for value in (a["published_at"] for a in latest.values()) if (moment := parse_instant(value)))
+    published = sorted(
+        (moment, value) for value in (a["published_at"] for a in latest.values()) if (moment := parse_instant(value))
+    )
     return {
         "articles": len(latest),
         "records": records,

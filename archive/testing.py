@@ -1,10 +1,12 @@
 """Builders of valid sample records and small finished crawls, for tests of this package and of its users.
 Not used by the archive code itself; kept in the package so scraper tests can build archives too."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .layout import ArchiveLayout
 from .manifest import write_manifest
@@ -15,7 +17,13 @@ from .writer import JsonlWriter
 logger = logging.getLogger(__name__)
 
 
-def sample_record(article_id: str = "1001", version: int = 1, text: str = "新闻正文。", crawl_id: str = "20250101T000000Z-aaaaaa", **overrides: Any) -> dict[str, Any]:
+def sample_record(
+    article_id: str = "1001",
+    version: int = 1,
+    text: str = "新闻正文。",
+    crawl_id: str = "20250101T000000Z-aaaaaa",
+    **overrides: Any,
+) -> dict[str, Any]:
     """A schema-valid article record; `overrides` replace fields (text_sha256 follows `text`)."""
     record = {
         "schema_version": SCHEMA_VERSION,
@@ -40,7 +48,14 @@ def sample_record(article_id: str = "1001", version: int = 1, text: str = "新�
         "images": [{"url": None, "caption": None}],
         "text": text,
         "text_hans": text,
-        "cleaning": {"spam_blocks": 0, "pinyin_removed": 0, "mojibake_runs": 0, "bytes_restored": 0, "punctuation_restored": 0, "unrecoverable": []},
+        "cleaning": {
+            "spam_blocks": 0,
+            "pinyin_removed": 0,
+            "mojibake_runs": 0,
+            "bytes_restored": 0,
+            "punctuation_restored": 0,
+            "unrecoverable": [],
+        },
         "warc_file": None,
         "warc_record_id": None,
         "warc_offset": None,
@@ -49,11 +64,20 @@ def sample_record(article_id: str = "1001", version: int = 1, text: str = "新�
     return normalize_record(record)
 
 
-def sample_quarantine(url: str = "http://news.example.cn/a/bad.html", crawl_id: str = "20250101T000000Z-aaaaaa", **overrides: Any) -> dict[str, Any]:
+def sample_quarantine(
+    url: str = "http://news.example.cn/a/bad.html", crawl_id: str = "20250101T000000Z-aaaaaa", **overrides: Any
+) -> dict[str, Any]:
     """A schema-valid quarantine record."""
     record = {
-        "url": url, "reason": "no_title", "detail": "title element missing", "fetched_at": "2025-01-01T00:00:00Z",
-        "crawl_id": crawl_id, "http_status": 200, "warc_file": None, "warc_record_id": None, "warc_offset": None,
+        "url": url,
+        "reason": "no_title",
+        "detail": "title element missing",
+        "fetched_at": "2025-01-01T00:00:00Z",
+        "crawl_id": crawl_id,
+        "http_status": 200,
+        "warc_file": None,
+        "warc_record_id": None,
+        "warc_offset": None,
     }
     record.update(overrides)
     return record

@@ -1,5 +1,6 @@
 """Proof that an archive is whole: manifests match the files, every line parses and validates, no (id, version) twice,
 every record's WARC pointer reaches the response that holds its body. Problems carry file, line and a fix; warnings do not fail."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,9 +8,10 @@ import hashlib
 import json
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -127,7 +129,12 @@ class _Verifier:
 
     def run(self) -> VerifyReport:
         if not self.root.is_dir():
-            self.report.add(self.root, None, "archive root does not exist or is not a directory", "pass the directory that holds articles/, warc/ and manifests/")
+            self.report.add(
+                self.root,
+                None,
+                "archive root does not exist or is not a directory",
+                "pass the directory that holds articles/, warc/ and manifests/",
+            )
             return self.report
         self.scan_jsonl(committed_jsonl(self.layout.articles_dir), ARTICLES, self.check_article)
         self.scan_jsonl(committed_jsonl(self.layout.quarantine_dir), QUARANTINE, self.check_quarantine)
@@ -139,7 +146,9 @@ class _Verifier:
         return self.report
 
     # --- JSONL content -------------------------------------------------------------------------
-    def scan_jsonl(self, files: list[ArchiveFile], kind: str, check: Callable[[ArchiveFile, int, dict[str, Any]], None]) -> None:
+    def scan_jsonl(
+        self, files: list[ArchiveFile], kind: str, check: Callable[[ArchiveFile, int, dict[str, Any]], None]
+    ) -> None:
         for archive_file in files:
             scan = _FileScan()
             self.scans[archive_file.path] = scan
@@ -151,14 +160,21 @@ class _Verifier:
                         scan.valid += 1
             except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
                 self.report.add(
-                    archive_file.path, scan.lines + 1, f"compressed stream is damaged after line {scan.lines}: {exc}", FIX_RESTORE
+                    archive_file.path,
+                    scan.lines + 1,
+                    f"compressed stream is damaged after line {scan.lines}: {exc}",
+                    FIX_RESTORE,
                 )
 
-    def check_line(self, archive_file: ArchiveFile, line: Any, check: Callable[[ArchiveFile, int, dict[str, Any]], None]) -> bool:
+    def check_line(
+        self, archive_file: ArchiveFile, line: Any, check: Callable[[ArchiveFile, int, dict[str, Any]], None]
+    ) -> bool:
         path = archive_file.path
         if not line.terminated:
             self.report.add(
-                path, line.number, "truncated last line (no newline at end of file)",
+                path,
+                line.number,
+                "truncated last line (no newline at end of file)",
                 "the file was cut short (copy interrupted or disk full): " + FIX_RESTORE,
             )
             return False
@@ -178,7 +194,12 @@ class _Verifier:
     def check_article(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
         path = archive_file.path
         for error in validate_record(record):
-            self.report.add(path, number, f"record does not match the schema: {error}", "fix the producer and re-crawl this article; " + FIX_RESTORE)
+            self.report.add(
+                path,
+                number,
+                f"record does not match the schema: {error}",
+                "fix the producer and re-crawl this article; " + FIX_RESTORE,
+            )
         self.check_common(archive_file, number, record)
         record_id, version = record.get("id"), record.get("version")
         if isinstance(record_id, str) and isinstance(version, int):
@@ -186,7 +207,9 @@ class _Verifier:
             if key in self.seen:
                 first_path, first_line = self.seen[key]
                 self.report.add(
-                    path, number, f"duplicate id {key[0]} version {key[1]} (first at {first_path}:{first_line})",
+                    path,
+                    number,
+                    f"duplicate id {key[0]} version {key[1]} (first at {first_path}:{first_line})",
                     "versions must be unique: the index was stale or two crawls ran at once; keep one record and renumber or drop the other",
                 )
             else:
@@ -194,7 +217,9 @@ class _Verifier:
 
     def check_quarantine(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
         for error in validate_quarantine(record):
-            self.report.add(archive_file.path, number, f"quarantine record does not match the schema: {error}", FIX_RESTORE)
+            self.report.add(
+                archive_file.path, number, f"quarantine record does not match the schema: {error}", FIX_RESTORE
+            )
         self.check_common(archive_file, number, record)
         if record.get("outcome") == "skipped":
             self.scans[archive_file.path].skipped += 1
@@ -202,18 +227,29 @@ class _Verifier:
     def check_common(self, archive_file: ArchiveFile, number: int, record: dict[str, Any]) -> None:
         if "crawl_id" in record and record["crawl_id"] != archive_file.prefix:
             self.report.add(
-                archive_file.path, number, f"record crawl_id {record['crawl_id']!r} differs from the file's crawl {archive_file.prefix!r}",
+                archive_file.path,
+                number,
+                f"record crawl_id {record['crawl_id']!r} differs from the file's crawl {archive_file.prefix!r}",
                 "records must be written by the crawl named in the file name; check how the writer prefix was chosen",
             )
         warc_file = record.get("warc_file")
         if isinstance(warc_file, str) and warc_file not in self.warc_names:
             self.report.add(
-                archive_file.path, number, f"record points to WARC file {warc_file!r}, which is not in warc/",
+                archive_file.path,
+                number,
+                f"record points to WARC file {warc_file!r}, which is not in warc/",
                 "restore the WARC file from a replica; without it the raw capture of this record is lost",
             )
         elif isinstance(warc_file, str) and isinstance(record.get("warc_offset"), int):
             self.pointers.setdefault(warc_file, []).append(
-                _Pointer(record["warc_offset"], archive_file.path, number, record.get("url"), record.get("warc_record_id"), record.get("content_sha256"))
+                _Pointer(
+                    record["warc_offset"],
+                    archive_file.path,
+                    number,
+                    record.get("url"),
+                    record.get("warc_record_id"),
+                    record.get("content_sha256"),
+                )
             )
 
     # --- WARC pointers ---------------------------------------------------------------------------
@@ -229,7 +265,9 @@ class _Verifier:
                     problem = self.pointer_problem(stream, pointer)
                     if problem:
                         self.report.add(
-                            pointer.path, pointer.line, f"warc_offset {pointer.offset} in {warc_file}: {problem}",
+                            pointer.path,
+                            pointer.line,
+                            f"warc_offset {pointer.offset} in {warc_file}: {problem}",
                             "the record and its raw capture disagree: restore both from a replica, or re-crawl the article",
                         )
 
@@ -270,11 +308,18 @@ class _Verifier:
             try:
                 manifest = read_manifest(path)
             except ManifestError as exc:
-                self.report.add(path, None, str(exc), "restore the manifest from a replica; it cannot be regenerated safely by hand")
+                self.report.add(
+                    path, None, str(exc), "restore the manifest from a replica; it cannot be regenerated safely by hand"
+                )
                 continue
             crawl_id = manifest["crawl_id"]
             if path.stem != crawl_id:
-                self.report.add(path, None, f"manifest names crawl {crawl_id!r} but is stored as {path.name}", f"rename it to {crawl_id}.json")
+                self.report.add(
+                    path,
+                    None,
+                    f"manifest names crawl {crawl_id!r} but is stored as {path.name}",
+                    f"rename it to {crawl_id}.json",
+                )
             listed[crawl_id] = {(entry["kind"], entry["name"]) for entry in manifest["files"]}
             for entry in manifest["files"]:
                 self.check_listed_file(path, entry)
@@ -285,23 +330,37 @@ class _Verifier:
         try:
             path = self.layout.resolve_file(entry["kind"], entry["name"])
         except (UnsafeNameError, ValueError) as exc:
-            self.report.add(manifest_path, None, f"file entry {entry['name']!r} refused: {exc}", "manifests must list bare file names of known kinds")
+            self.report.add(
+                manifest_path,
+                None,
+                f"file entry {entry['name']!r} refused: {exc}",
+                "manifests must list bare file names of known kinds",
+            )
             return
         shown = self.root / self.layout.dir_for_kind(entry["kind"]).name / entry["name"]
         if not path.is_file():
             self.report.add(
-                shown, None, f"listed in {manifest_path.name} but missing",
+                shown,
+                None,
+                f"listed in {manifest_path.name} but missing",
                 "restore it from a replica; if it is lost for good, record the loss next to the manifest",
             )
             return
         size = path.stat().st_size
         if size != entry["bytes"] or sha256_of(path) != entry["sha256"]:
-            self.report.add(shown, None, f"checksum mismatch with {manifest_path.name} ({size} bytes on disk, {entry['bytes']} listed)", FIX_RESTORE)
+            self.report.add(
+                shown,
+                None,
+                f"checksum mismatch with {manifest_path.name} ({size} bytes on disk, {entry['bytes']} listed)",
+                FIX_RESTORE,
+            )
             return
         actual = self.count_records(entry["kind"], shown)
         if actual is not None and actual != entry["records"]:
             self.report.add(
-                shown, None, f"{actual} records on disk but {manifest_path.name} lists {entry['records']}",
+                shown,
+                None,
+                f"{actual} records on disk but {manifest_path.name} lists {entry['records']}",
                 "the manifest is wrong or was edited: restore it from a replica",
             )
 
@@ -343,7 +402,8 @@ class _Verifier:
         written = self.listed_records(manifest, ARTICLES)
         if summary["archived"] + summary["new_version"] != written:
             self.report.add(
-                path, None,
+                path,
+                None,
                 f"summary says archived + new_version = {summary['archived'] + summary['new_version']} but the crawl's article files hold {written} records",
                 "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
             )
@@ -351,7 +411,9 @@ class _Verifier:
         counted = sum(summary[key] for key in SUMMARY_KEYS)
         if isinstance(items, int) and items != counted:
             self.report.add(
-                path, None, f"summary does not add up: {' + '.join(SUMMARY_KEYS)} = {counted} but items = {items}",
+                path,
+                None,
+                f"summary does not add up: {' + '.join(SUMMARY_KEYS)} = {counted} but items = {items}",
                 "every item must end in exactly one count: the summary was miscounted or edited; restore the manifest from a replica",
             )
         self.check_quarantine_summary(path, summary, manifest)
@@ -361,7 +423,9 @@ class _Verifier:
         `skip_entries` have outcome "skipped". Manifests from before skip entries have no `skip_entries` and no such lines."""
         if "skip_entries" in summary and not isinstance(summary["skip_entries"], int):
             self.report.add(
-                path, None, f"summary skip_entries is {summary['skip_entries']!r}, not a count",
+                path,
+                None,
+                f"summary skip_entries is {summary['skip_entries']!r}, not a count",
                 "the summary was edited: restore the manifest from a replica",
             )
             return
@@ -370,16 +434,24 @@ class _Verifier:
         quarantined = summary["quarantined"]
         lines = self.listed_records(manifest, QUARANTINE)
         if quarantined + skip_entries != lines:
-            claimed = f"quarantined + skip_entries = {quarantined} + {skip_entries}" if has_skips else f"quarantined = {quarantined}"
+            claimed = (
+                f"quarantined + skip_entries = {quarantined} + {skip_entries}"
+                if has_skips
+                else f"quarantined = {quarantined}"
+            )
             self.report.add(
-                path, None, f"summary says {claimed} but the crawl's quarantine files hold {lines} records",
+                path,
+                None,
+                f"summary says {claimed} but the crawl's quarantine files hold {lines} records",
                 "the summary was miscounted or edited, or a file was dropped from the manifest: restore the manifest from a replica",
             )
         skipped_lines = self.listed_skip_entries(manifest)
         if skipped_lines is not None and skipped_lines != skip_entries:
             claimed = f"says skip_entries = {skip_entries}" if has_skips else "has no skip_entries"
             self.report.add(
-                path, None, f"summary {claimed} but {skipped_lines} of the crawl's quarantine records have outcome \"skipped\"",
+                path,
+                None,
+                f'summary {claimed} but {skipped_lines} of the crawl\'s quarantine records have outcome "skipped"',
                 "skip entries and quarantined pages were miscounted or the summary was edited: restore the manifest from a replica",
             )
 
@@ -391,13 +463,17 @@ class _Verifier:
         for kind, archive_file in candidates:
             if archive_file.prefix not in listed:
                 self.report.add(
-                    archive_file.path, None, f"no manifest for crawl {archive_file.prefix} (crawl did not finish); file checked on its own",
+                    archive_file.path,
+                    None,
+                    f"no manifest for crawl {archive_file.prefix} (crawl did not finish); file checked on its own",
                     "expected while a crawl runs or after it was killed; its records are usable, re-run the crawl to get a manifest",
                     WARNING,
                 )
             elif (kind, archive_file.name) not in listed[archive_file.prefix]:
                 self.report.add(
-                    archive_file.path, None, f"not listed in the manifest of crawl {archive_file.prefix}",
+                    archive_file.path,
+                    None,
+                    f"not listed in the manifest of crawl {archive_file.prefix}",
                     "a stray or copied-in file: find where it came from, then move it out of the archive or add it to a new crawl",
                     WARNING,
                 )
@@ -406,7 +482,9 @@ class _Verifier:
         for directory in (self.layout.articles_dir, self.layout.quarantine_dir, self.layout.warc_dir):
             for path in leftover_files(directory):
                 self.report.add(
-                    path, None, "partial file from an interrupted write (never read as part of the archive)",
+                    path,
+                    None,
+                    "partial file from an interrupted write (never read as part of the archive)",
                     "delete it once no crawl is running, or keep it for forensics",
                     WARNING,
                 )
@@ -415,7 +493,9 @@ class _Verifier:
         for warc in committed_warcs(self.layout.warc_dir):
             if not warc.path.with_name(warc.name + ".cdxj").exists():
                 self.report.add(
-                    warc.path, None, "WARC file has no CDXJ index beside it",
+                    warc.path,
+                    None,
+                    "WARC file has no CDXJ index beside it",
                     "rebuild it: python -c 'import archive.warc as w, pathlib, sys; w.build_cdxj(pathlib.Path(sys.argv[1]))' FILE",
                     WARNING,
                 )

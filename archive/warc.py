@@ -1,5 +1,6 @@
 """Raw captures as WARC 1.1 (request, response and revisit records) written with warcio, plus a CDXJ index per file.
 WARC files follow the same commit rule as JSONL: hidden .part while open, final name only once complete."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -48,10 +49,10 @@ def payload_digest(body: bytes) -> str:
 
 def warc_date(value: str | None) -> str:
     """WARC-Date (UTC, 'Z', microseconds) from an ISO 8601 string; now if None."""
-    moment = datetime.fromisoformat(value) if value else datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(value) if value else datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    stamp: str = datetime_to_iso_date(moment.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+        moment = moment.replace(tzinfo=UTC)
+    stamp: str = datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True)
     return stamp
 
 
@@ -73,7 +74,7 @@ def _response_headers(headers: Headers, body: bytes, decoded: bool) -> Headers:
         return list(headers)
     kept = [(k, v) for k, v in headers if k.lower() not in _TRANSFER_HEADERS]
     kept += [(f"X-Archive-Orig-{k}", v) for k, v in headers if k.lower() in _TRANSFER_HEADERS]
-    return kept + [("Content-Length", str(len(body)))]
+    return [*kept, ("Content-Length", str(len(body)))]
 
 
 def _request_line(method: str, url: str) -> str:
@@ -138,9 +139,16 @@ class WarcCapture(DirectoryWriter):
         self._ensure_open()
         assert self._writer is not None
         when = warc_date(date)
-        http = StatusAndHeaders(f"{status} {reason}".strip(), _response_headers(response_headers, body, decoded), protocol="HTTP/1.1")
+        http = StatusAndHeaders(
+            f"{status} {reason}".strip(), _response_headers(response_headers, body, decoded), protocol="HTTP/1.1"
+        )
         response = self._writer.create_warc_record(
-            url, "response", payload=BytesIO(body), length=len(body), http_headers=http, warc_headers_dict={"WARC-Date": when}
+            url,
+            "response",
+            payload=BytesIO(body),
+            length=len(body),
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": when},
         )
         return self._write_with_request(response, url, method, request_headers, when)
 
@@ -167,7 +175,9 @@ class WarcCapture(DirectoryWriter):
         self._ensure_open()
         assert self._writer is not None
         when = warc_date(date)
-        headers = [(k, v) for k, v in _response_headers(response_headers, b"", decoded) if k.lower() != "content-length"]
+        headers = [
+            (k, v) for k, v in _response_headers(response_headers, b"", decoded) if k.lower() != "content-length"
+        ]
         http = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
         revisit = self._writer.create_revisit_record(
             url,
@@ -180,7 +190,9 @@ class WarcCapture(DirectoryWriter):
         revisit.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
         return self._write_with_request(revisit, url, method, request_headers, when)
 
-    def _write_with_request(self, record: ArcWarcRecord, url: str, method: str, headers: Headers, when: str) -> WarcPointer:
+    def _write_with_request(
+        self, record: ArcWarcRecord, url: str, method: str, headers: Headers, when: str
+    ) -> WarcPointer:
         """Write a response or revisit record, then the request record concurrent to it; return where the first is."""
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         offset = self._write(record)
@@ -191,7 +203,10 @@ class WarcCapture(DirectoryWriter):
         assert self._writer is not None
         http = StatusAndHeaders(_request_line(method, url) + " HTTP/1.1", list(headers), is_http_request=True)
         return self._writer.create_warc_record(
-            url, "request", http_headers=http, warc_headers_dict={"WARC-Date": when, "WARC-Concurrent-To": concurrent_to}
+            url,
+            "request",
+            http_headers=http,
+            warc_headers_dict={"WARC-Date": when, "WARC-Concurrent-To": concurrent_to},
         )
 
     def rotate(self) -> list[ClosedFile]:
@@ -227,13 +242,17 @@ def cdxj_lines(warc_path: Path) -> list[str]:
             http = record.http_headers
             entry = {
                 "url": url,
-                "mime": "warc/revisit" if record.rec_type == "revisit" else (http.get_header("Content-Type", "") if http else "").split(";")[0].strip(),
+                "mime": "warc/revisit"
+                if record.rec_type == "revisit"
+                else (http.get_header("Content-Type", "") if http else "").split(";")[0].strip(),
                 "status": http.get_statuscode() if http else "",
                 "digest": headers.get_header("WARC-Payload-Digest"),
                 "record_id": headers.get_header("WARC-Record-ID"),
             }
             iterator.read_to_end(record)
-            entry.update(length=iterator.get_record_length(), offset=iterator.get_record_offset(), filename=warc_path.name)
+            entry.update(
+                length=iterator.get_record_length(), offset=iterator.get_record_offset(), filename=warc_path.name
+            )
             timestamp = iso_date_to_timestamp(headers.get_header("WARC-Date"))
             lines.append(f"{surt(url)} {timestamp} {json.dumps(entry, ensure_ascii=False, separators=(', ', ': '))}")
     return sorted(lines)
@@ -281,6 +300,8 @@ def read_response_body(warc_path: Path | str, offset: int) -> bytes:
         stream.seek(offset)
         record = next(iter(ArchiveIterator(stream)))
         if record.rec_type != "response":
-            raise ValueError(f"record at {warc_path}:{offset} is a {record.rec_type!r}, not a response; follow WARC-Refers-To for revisits")
+            raise ValueError(
+                f"record at {warc_path}:{offset} is a {record.rec_type!r}, not a response; follow WARC-Refers-To for revisits"
+            )
         body: bytes = record.content_stream().read()
         return body

@@ -1,5 +1,6 @@
 """Crash-safe JSONL writing: records go to a hidden .part file that is renamed to its final name only when complete.
 Also the small atomic-write helpers (fsync, directory lock, write_json_atomic) and the DirectoryWriter base shared by the other writers."""
+
 from __future__ import annotations
 
 import errno
@@ -9,9 +10,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Self
+from typing import IO, Any, Self
 
 from .layout import ARTICLES, check_name, leftover_files, parse_jsonl_name
 from .schema import normalize_record, validate_record
@@ -64,7 +66,9 @@ def fsync_dir(directory: Path) -> None:
 def commit_file(part: Path, final: Path) -> None:
     """Rename a fully written and fsynced temporary file to its final name, durably."""
     if final.exists():
-        raise FileExistsError(f"{final} already exists; refusing to overwrite a committed archive file (use a new crawl id)")
+        raise FileExistsError(
+            f"{final} already exists; refusing to overwrite a committed archive file (use a new crawl id)"
+        )
     os.replace(part, final)
     fsync_dir(final.parent)
 
@@ -93,7 +97,7 @@ class HashingSink:
 
     def __init__(self, path: Path):
         self.path = path
-        self._handle: IO[bytes] = open(path, "xb")
+        self._handle: IO[bytes] = open(path, "xb")  # noqa: SIM115 (closed by close(), which commits)
         self._sha = hashlib.sha256()
         self.position = 0
 
@@ -289,9 +293,7 @@ class JsonlWriter(DirectoryWriter):
             if errors:
                 raise InvalidRecordError(errors)
         line = dumps_line(self._normalize(record))
-        if self._stream is not None and (
-            self._records >= self.max_records or self._bytes + len(line) > self.max_bytes
-        ):
+        if self._stream is not None and (self._records >= self.max_records or self._bytes + len(line) > self.max_bytes):
             self.rotate()
         if self._stream is None:
             self._open()
@@ -311,7 +313,9 @@ class JsonlWriter(DirectoryWriter):
         self._final = self.directory / name
         self._sink = HashingSink(self.directory / f".{name}.part")
         # mtime=0 and no file name in the header: the same records always give the same bytes.
-        self._stream = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0) if self.compress else self._sink
+        self._stream = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, mtime=0) if self.compress else self._sink
+        )
         self._records = 0
         self._bytes = 0
 

@@ -78,8 +78,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     pages = load_pages(args.articles, args.seed)
-    tools = {"newsarchive": newsarchive_text, "trafilatura": trafilatura_text,
-             "ftfy (after naive decoding)": ftfy_text, "naive decoding": naive_text}
+    tools = {
+        "newsarchive": newsarchive_text,
+        "trafilatura": trafilatura_text,
+        "ftfy (after naive decoding)": ftfy_text,
+        "naive decoding": naive_text,
+    }
     results = {name: timed(tool, pages) for name, tool in tools.items()}
     reference = len(pages) / results["trafilatura"][1]
     raw = [i for i, p in enumerate(pages) if "decoded" not in p.variant]

@@ -11,10 +11,14 @@ from collections.abc import Callable
 
 from scraper.cleaner import CleanError, clean_page, clean_text
 
-PAGE = ("首頁\xa0>\xa0新聞中心\xa0>\xa0要聞\n\n標題\n\n來源: 交匯點新聞\n\n2025-08-26 08:21:00\n\n"
-        "  {body}\n\n新華日報·交匯點記者 許愿 柏麗娟\n")
-HTML = ('<html><head><meta charset="gbk"><title>t</title></head><body><h1 class="title">標題</h1>'
-        '<div class="TRS_Editor"><p>{body}</p></div></body></html>')
+PAGE = (
+    "首頁\xa0>\xa0新聞中心\xa0>\xa0要聞\n\n標題\n\n來源: 交匯點新聞\n\n2025-08-26 08:21:00\n\n"
+    "  {body}\n\n新華日報·交匯點記者 許愿 柏麗娟\n"
+)
+HTML = (
+    '<html><head><meta charset="gbk"><title>t</title></head><body><h1 class="title">標題</h1>'
+    '<div class="TRS_Editor"><p>{body}</p></div></body></html>'
+)
 
 # Each shape makes a paragraph of n units of one kind of damage.
 SHAPES: dict[str, Callable[[int], str]] = {
@@ -52,12 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in SHAPES.items():
         rows.append((name, lambda k, make=make: clean_text(PAGE.format(body=make(k)))))
     for name, make_bytes in BYTE_SHAPES.items():
-        rows.append((name, lambda k, make=make_bytes: clean_page(
-            HTML.encode("gbk").replace("{body}".encode(), make(k)),
-            headers={"Content-Type": "text/html; charset=gbk"})))
+        rows.append(
+            (
+                name,
+                lambda k, make=make_bytes: clean_page(
+                    HTML.encode("gbk").replace(b"{body}", make(k)),
+                    headers={"Content-Type": "text/html; charset=gbk"},
+                ),
+            )
+        )
     for name, run in rows:
         run(10)  # warm caches (character model, OpenCC) outside the measurement
-        small, large = seconds(lambda: run(n)), seconds(lambda: run(2 * n))
+        small, large = seconds(lambda run=run: run(n)), seconds(lambda run=run: run(2 * n))
         print(f"{name:<20} {small:8.3f} {large:8.3f} {large / max(small, 1e-9):6.2f}")
     return 0
 

@@ -101,7 +101,9 @@ def build_settings(out: Path, crawl_id: str | None, overrides: Sequence[str], lo
     return settings
 
 
-def run_crawl(start_url: str, out: Path, crawl_id: str | None = None, overrides: Sequence[str] = (), loglevel: str = "INFO") -> CrawlResult:
+def run_crawl(
+    start_url: str, out: Path, crawl_id: str | None = None, overrides: Sequence[str] = (), loglevel: str = "INFO"
+) -> CrawlResult:
     """Run the portal spider once in this process (a Twisted reactor starts only once per process)."""
     from scrapy.crawler import CrawlerProcess
 
@@ -159,8 +161,11 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         return 1
     reason = result.stats.get("finish_reason")
     if reason == "shutdown":
-        print("interrupted: the crawl stopped early; run the same command again to continue "
-              "(with --jobdir it resumes its queue)", file=sys.stderr)
+        print(
+            "interrupted: the crawl stopped early; run the same command again to continue "
+            "(with --jobdir it resumes its queue)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if reason != "finished":
         print(f"error: the crawl did not finish cleanly (finish reason {reason!r}); see the log", file=sys.stderr)
@@ -245,11 +250,19 @@ def prepare_demo_dir(out: Path) -> None:
     entries = {p.name for p in out.iterdir()}
     if not entries:
         return
-    if entries & {"manifests", "articles", "index.json"} and entries <= {"articles", "quarantine", "warc", "manifests", "index.json"}:
+    if entries & {"manifests", "articles", "index.json"} and entries <= {
+        "articles",
+        "quarantine",
+        "warc",
+        "manifests",
+        "index.json",
+    }:
         print(f"removing the previous demo archive in {out}")
         shutil.rmtree(out)
         return
-    raise CliError(f"{out} is not empty and does not look like a demo archive; refusing to touch it (pick another --out)")
+    raise CliError(
+        f"{out} is not empty and does not look like a demo archive; refusing to touch it (pick another --out)"
+    )
 
 
 def start_replica(articles: int, seed: int, log: IO[bytes]) -> tuple[subprocess.Popen[str], str]:
@@ -271,7 +284,9 @@ def start_replica(articles: int, seed: int, log: IO[bytes]) -> tuple[subprocess.
         stop_process(proc)
         log.seek(0)
         said = log.read().decode("utf-8", "replace")[-2000:]
-        raise CliError(f"the replica portal did not start within {REPLICA_START_TIMEOUT:.0f} s (exit code {proc.returncode}): {line.strip()}\n{said}")
+        raise CliError(
+            f"the replica portal did not start within {REPLICA_START_TIMEOUT:.0f} s (exit code {proc.returncode}): {line.strip()}\n{said}"
+        )
     return proc, match.group(1)
 
 
@@ -319,7 +334,9 @@ def delegate(command: str, argv: list[str]) -> int:
 def add_incremental_options(parser: argparse.ArgumentParser) -> None:
     """Options choosing which articles a crawl fetches (shared by crawl and schedule)."""
     parser.add_argument("--refresh", action="store_true", help="fetch articles the archive already holds too")
-    parser.add_argument("--revisit-after", metavar="DURATION", help="fetch archived articles again once this old, e.g. 7d or 12h")
+    parser.add_argument(
+        "--revisit-after", metavar="DURATION", help="fetch archived articles again once this old, e.g. 7d or 12h"
+    )
     parser.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
     parser.add_argument("--until", metavar="DATE", help="only articles published on or before DATE (YYYY-MM-DD)")
     parser.add_argument("--max-articles", type=int, metavar="N", help="fetch at most N articles, the newest first")
@@ -330,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Scrapy setting (repeatable)")
+    common.add_argument(
+        "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Scrapy setting (repeatable)"
+    )
 
     demo = sub.add_parser("demo", parents=[common], help="crawl a freshly started replica portal into ./demo-archive")
     demo.add_argument("--articles", type=int, default=300, help="articles on the replica (default 300)")
@@ -345,7 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--crawl-id", help="name of this crawl (default: UTC timestamp + random suffix)")
     crawl.add_argument("--loglevel", default="INFO", help="Scrapy log level (default INFO)")
     add_incremental_options(crawl)
-    crawl.add_argument("--jobdir", metavar="DIR", help="keep the crawl's queue in DIR: stop it with Ctrl-C (once) and rerun to resume")
+    crawl.add_argument(
+        "--jobdir", metavar="DIR", help="keep the crawl's queue in DIR: stop it with Ctrl-C (once) and rerun to resume"
+    )
     crawl.set_defaults(handler=cmd_crawl)
 
     from scraper.schedule import add_schedule_parser

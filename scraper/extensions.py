@@ -25,10 +25,28 @@ logger = logging.getLogger(__name__)
 # `known_not_fetched` were not fetched at all (incremental crawl). Every article found ends in one of
 # OUTCOMES; `unaccounted` is what is left over, 0 unless something lost track of a URL.
 SUMMARY_ROWS = (
-    "articles_found", "articles_requested", "archived", "new_version", "unchanged", "unchanged_fetched",
-    "known_not_fetched", "out_of_range", "over_limit", "quarantined", "skipped", "unaccounted",
-    "pages_found", "pages_fetched", "pages_skipped", "links_off_scope", "links_ignored",
-    "requests", "http_errors", "download_errors", "error_rate", "resumed",
+    "articles_found",
+    "articles_requested",
+    "archived",
+    "new_version",
+    "unchanged",
+    "unchanged_fetched",
+    "known_not_fetched",
+    "out_of_range",
+    "over_limit",
+    "quarantined",
+    "skipped",
+    "unaccounted",
+    "pages_found",
+    "pages_fetched",
+    "pages_skipped",
+    "links_off_scope",
+    "links_ignored",
+    "requests",
+    "http_errors",
+    "download_errors",
+    "error_rate",
+    "resumed",
 )
 OUTCOMES = ("archived", "new_version", "unchanged", "quarantined", "skipped", "out_of_range", "over_limit")
 # Per-reason counts kept beside the rows: stat prefix -> summary key.
@@ -51,15 +69,31 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
 
     requests = int(stats.get("downloader/request_count", 0) or 0)
     http_errors = sum(
-        int(value) for key, value in stats.items()
-        if key.startswith("downloader/response_status_count/") and key.rsplit("/", 1)[1].isdigit() and int(key.rsplit("/", 1)[1]) >= 400
+        int(value)
+        for key, value in stats.items()
+        if key.startswith("downloader/response_status_count/")
+        and key.rsplit("/", 1)[1].isdigit()
+        and int(key.rsplit("/", 1)[1]) >= 400
     )
     download_errors = int(stats.get("downloader/exception_count", 0) or 0)
-    summary: dict[str, Any] = {key: count(key) for key in (
-        "articles_found", "articles_requested", "archived", "new_version", "known_not_fetched",
-        "out_of_range", "over_limit", "quarantined", "skipped", "resumed",
-        "pages_found", "pages_fetched", "pages_skipped",
-    )}
+    summary: dict[str, Any] = {
+        key: count(key)
+        for key in (
+            "articles_found",
+            "articles_requested",
+            "archived",
+            "new_version",
+            "known_not_fetched",
+            "out_of_range",
+            "over_limit",
+            "quarantined",
+            "skipped",
+            "resumed",
+            "pages_found",
+            "pages_fetched",
+            "pages_skipped",
+        )
+    }
     summary["links_off_scope"] = count("links/off_scope")
     summary["links_ignored"] = count("links/ignored")
     summary["unchanged_fetched"] = count("unchanged")
@@ -74,7 +108,9 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     ordered = {key: summary[key] for key in SUMMARY_ROWS}
     for prefix, key in REASON_GROUPS.items():
         start = f"newsarchive/{prefix}/"
-        ordered[key] = {name[len(start):]: int(value) for name, value in sorted(stats.items()) if name.startswith(start)}
+        ordered[key] = {
+            name[len(start) :]: int(value) for name, value in sorted(stats.items()) if name.startswith(start)
+        }
     return ordered
 
 
@@ -202,10 +238,13 @@ class JobdirGuard:
         if self.marker.exists():
             owner = self.marker.read_text(encoding="utf-8").strip()
             if owner.isdigit() and int(owner) != os.getpid() and pid_alive(int(owner)):
-                raise RuntimeError(f"JOBDIR {self.jobdir} is in use by the running process {owner}; give this crawl another --jobdir")
+                raise RuntimeError(
+                    f"JOBDIR {self.jobdir} is in use by the running process {owner}; give this crawl another --jobdir"
+                )
             logger.warning(
                 "JOBDIR %s: the previous crawl did not stop cleanly (killed?); discarding its queue and "
-                "starting discovery again (articles already in the archive are not fetched again)", self.jobdir,
+                "starting discovery again (articles already in the archive are not fetched again)",
+                self.jobdir,
             )
             for name in JOBDIR_STATE:
                 path = self.jobdir / name

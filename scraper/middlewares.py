@@ -65,5 +65,7 @@ class ScopeMiddleware:
         visited = [*request.meta.get("redirect_urls", []), request.url]
         if target in visited:
             self._inc("redirect_loop")
-            raise SkipRequest("redirect_loop", f"redirect from {request.url} back to {target} after {len(visited)} hops")
+            raise SkipRequest(
+                "redirect_loop", f"redirect from {request.url} back to {target} after {len(visited)} hops"
+            )
         return response

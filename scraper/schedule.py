@@ -50,10 +50,25 @@ class Job:
         if self.scrapyd:
             settings = [f"setting=ARCHIVE_DIR={self.out}", *(f"setting={option}" for option in self.crawl_options)]
             data = [f"project={self.project}", "spider=portal", f"start_url={self.start_url}", *settings]
-            return ["curl", "-fsS", self.scrapyd.rstrip("/") + "/schedule.json"] + [arg for item in data for arg in ("-d", item)]
+            return ["curl", "-fsS", self.scrapyd.rstrip("/") + "/schedule.json"] + [
+                arg for item in data for arg in ("-d", item)
+            ]
         # flock -n: a crawl still running when the next is due makes the next one a no-op, not a second writer.
-        command = ["flock", "-n", str(self.lock), self.python, "-m", "scraper", "crawl",
-                   "--start-url", self.start_url, "--out", str(self.out), "--loglevel", "WARNING"]
+        command = [
+            "flock",
+            "-n",
+            str(self.lock),
+            self.python,
+            "-m",
+            "scraper",
+            "crawl",
+            "--start-url",
+            self.start_url,
+            "--out",
+            str(self.out),
+            "--loglevel",
+            "WARNING",
+        ]
         return command + [arg for option in self.crawl_options for arg in ("-s", option)]
 
 
@@ -121,7 +136,7 @@ def systemd_quote(arg: str) -> str:
 def merge_crontab(existing: str, line: str, out: Path) -> str:
     """`existing` without our earlier line for the same archive, plus `line`."""
     kept = [old for old in existing.splitlines() if not old.endswith(f"{TAG} {out}")]
-    return "\n".join(kept + [line]) + "\n"
+    return "\n".join([*kept, line]) + "\n"
 
 
 def install_crontab(line: str, out: Path, crontab: str = "crontab") -> str:
@@ -141,16 +156,31 @@ def install_crontab(line: str, out: Path, crontab: str = "crontab") -> str:
 
 def add_schedule_parser(sub: Any) -> argparse.ArgumentParser:
     parser = sub.add_parser("schedule", help="print (or install) a crontab line or systemd timer for a recurring crawl")
-    parser.add_argument("--every", required=True, metavar="DURATION", help="interval between crawls, e.g. 30m, 6h, 1d, 7d")
+    parser.add_argument(
+        "--every", required=True, metavar="DURATION", help="interval between crawls, e.g. 30m, 6h, 1d, 7d"
+    )
     parser.add_argument("--start-url", required=True, help="the portal's home page")
     parser.add_argument("--out", required=True, help="archive directory the crawls add to")
-    parser.add_argument("--format", choices=("cron", "systemd"), default="cron", help="crontab line (default) or systemd service + timer")
+    parser.add_argument(
+        "--format",
+        choices=("cron", "systemd"),
+        default="cron",
+        help="crontab line (default) or systemd service + timer",
+    )
     parser.add_argument("--name", default="newsarchive-crawl", help="systemd unit name (default newsarchive-crawl)")
-    parser.add_argument("--log", help="file the crawls append their output to (default: <out>.crawl.log beside the archive)")
-    parser.add_argument("--scrapyd", metavar="URL", help="ask the Scrapyd at URL to run each crawl (curl schedule.json) instead of crawling locally")
+    parser.add_argument(
+        "--log", help="file the crawls append their output to (default: <out>.crawl.log beside the archive)"
+    )
+    parser.add_argument(
+        "--scrapyd",
+        metavar="URL",
+        help="ask the Scrapyd at URL to run each crawl (curl schedule.json) instead of crawling locally",
+    )
     parser.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
     parser.add_argument("--revisit-after", metavar="DURATION", help="fetch archived articles again once this old")
-    parser.add_argument("--max-articles", type=int, metavar="N", help="fetch at most N articles per crawl, the newest first")
+    parser.add_argument(
+        "--max-articles", type=int, metavar="N", help="fetch at most N articles per crawl, the newest first"
+    )
     parser.add_argument("--install", action="store_true", help="add the line to your crontab (needs --yes)")
     parser.add_argument("--yes", action="store_true", help="confirm --install")
     parser.add_argument("--crontab", default="crontab", help=argparse.SUPPRESS)  # the program; tests pass a stand-in
@@ -186,11 +216,15 @@ def schedule_main(args: argparse.Namespace) -> int:
     job = job_from_args(args)
     if args.format == "systemd":
         if args.install:
-            raise ScheduleError("--install writes crontabs only; save the units below yourself (see docs/operations.md)")
+            raise ScheduleError(
+                "--install writes crontabs only; save the units below yourself (see docs/operations.md)"
+            )
         for filename, text in systemd_units(job, args.every, args.name).items():
             print(f"# --- {filename}\n{text}")
-        print(f"# install: copy both files to ~/.config/systemd/user/, then\n"
-              f"#   systemctl --user daemon-reload && systemctl --user enable --now {args.name}.timer")
+        print(
+            f"# install: copy both files to ~/.config/systemd/user/, then\n"
+            f"#   systemctl --user daemon-reload && systemctl --user enable --now {args.name}.timer"
+        )
         return 0
     line = crontab_line(job, every)
     if not args.install:

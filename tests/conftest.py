@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from scraper.replica.testing import Replica, start_replica
 
@@ -20,17 +23,18 @@ def replica() -> Iterator[Replica]:
 # from the loaded profile's max_examples). `ci` is the default and is derandomized so
 # CI stays reproducible; `long` is the documented long run (docs/fuzzing.md):
 #   HYPOTHESIS_PROFILE=long .venv/bin/pytest -q tests/test_cleaner_fuzz.py
-import os as _os  # noqa: E402 (appended section)
-from datetime import timedelta as _timedelta  # noqa: E402
-
-from hypothesis import HealthCheck as _HealthCheck, settings as _settings  # noqa: E402
-
-_FUZZ_HEALTH = [_HealthCheck.too_slow, _HealthCheck.data_too_large]
+_FUZZ_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
 # A cleaner call that takes this long on one small input is a hang, not noise.
-_settings.register_profile("ci", max_examples=1000, deadline=_timedelta(seconds=5), derandomize=True,
-                           suppress_health_check=_FUZZ_HEALTH, print_blob=True)
-_settings.register_profile("long", max_examples=20000, deadline=_timedelta(seconds=5),
-                           suppress_health_check=_FUZZ_HEALTH, print_blob=True)
-_settings.register_profile("dev", max_examples=50, deadline=_timedelta(seconds=5),
-                           suppress_health_check=_FUZZ_HEALTH)
-_settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile(
+    "ci",
+    max_examples=1000,
+    deadline=timedelta(seconds=5),
+    derandomize=True,
+    suppress_health_check=_FUZZ_HEALTH,
+    print_blob=True,
+)
+settings.register_profile(
+    "long", max_examples=20000, deadline=timedelta(seconds=5), suppress_health_check=_FUZZ_HEALTH, print_blob=True
+)
+settings.register_profile("dev", max_examples=50, deadline=timedelta(seconds=5), suppress_health_check=_FUZZ_HEALTH)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

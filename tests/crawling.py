@@ -27,7 +27,20 @@ LOOPBACK = ("-s", "AUTOTHROTTLE_START_DELAY=0.05")
 
 
 def crawl_command(start_url: str, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "scraper", "crawl", "--start-url", start_url, "--out", str(out), "--loglevel", "WARNING", *LOOPBACK, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "scraper",
+        "crawl",
+        "--start-url",
+        start_url,
+        "--out",
+        str(out),
+        "--loglevel",
+        "WARNING",
+        *LOOPBACK,
+        *extra,
+    ]
 
 
 def crawl_env(**extra: str) -> dict[str, str]:
@@ -35,12 +48,21 @@ def crawl_env(**extra: str) -> dict[str, str]:
 
 
 def crawl(
-    start_url: str, out: Path, *extra: str, env: dict[str, str] | None = None, preexec_fn: Callable[[], None] | None = None,
+    start_url: str,
+    out: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the crawl CLI from the archive's parent directory (not the repo root); `env` adds variables."""
     return subprocess.run(
-        crawl_command(start_url, out, *extra), cwd=out.parent, env=crawl_env(**(env or {})), capture_output=True,
-        text=True, timeout=CRAWL_TIMEOUT, preexec_fn=preexec_fn,
+        crawl_command(start_url, out, *extra),
+        cwd=out.parent,
+        env=crawl_env(**(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        preexec_fn=preexec_fn,
     )
 
 
@@ -55,7 +77,11 @@ def read_jsonl(directory: Path) -> list[dict[str, Any]]:
 
 def verify(out: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scraper", "verify", *options, str(out)], capture_output=True, text=True, timeout=120, cwd=REPO
+        [sys.executable, "-m", "scraper", "verify", *options, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
 
 

@@ -1,5 +1,6 @@
 """SIGKILL at random moments of a real crawl: each time the archive still verifies, and a rerun completes it.
 The kill moment is a random number of requests seen in the replica's /_log (seeded), not a timer."""
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,21 @@ def replica() -> Iterator[Replica]:
 def crawl_command(replica: Replica, out: Path) -> list[str]:
     """The same command every time: no crawl id, so each run names itself."""
     return [
-        sys.executable, "-m", "scraper", "crawl", "--start-url", replica.url, "--out", str(out),
-        "--loglevel", "WARNING", "-s", f"ARCHIVE_MAX_RECORDS={MAX_RECORDS}",
+        sys.executable,
+        "-m",
+        "scraper",
+        "crawl",
+        "--start-url",
+        replica.url,
+        "--out",
+        str(out),
+        "--loglevel",
+        "WARNING",
+        "-s",
+        f"ARCHIVE_MAX_RECORDS={MAX_RECORDS}",
         # Loopback: no need for AutoThrottle's cautious first second on each of the seven runs.
-        "-s", "AUTOTHROTTLE_START_DELAY=0.05",
+        "-s",
+        "AUTOTHROTTLE_START_DELAY=0.05",
     ]
 
 
@@ -54,7 +66,9 @@ def run_and_kill(replica: Replica, out: Path, after: int) -> bool:
     """Start the crawl and SIGKILL it once the replica has served `after` more requests; False if it finished first."""
     baseline = crawler_requests(replica)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    process = subprocess.Popen(crawl_command(replica, out), cwd=out.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        crawl_command(replica, out), cwd=out.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + RUN_TIMEOUT
     try:
         while process.poll() is None and time.monotonic() < deadline:
@@ -96,7 +110,9 @@ def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(replica: 
     held_before = {record["id"] for record in iter_records(root)}
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run(crawl_command(replica, root), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    done = subprocess.run(
+        crawl_command(replica, root), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
     records = list(iter_records(root))
@@ -106,7 +122,14 @@ def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(replica: 
     assert {record["version"] for record in records} == {1}
     report = verify_archive(root)
     assert report.ok, [p.format() for p in report.errors]
-    verify = subprocess.run([sys.executable, "-m", "scraper", "verify", str(root)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    verify = subprocess.run(
+        [sys.executable, "-m", "scraper", "verify", str(root)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     # The finishing run re-fetched what the killed runs lost and counted what they had committed as unchanged.
     crawl_id = done.stdout.split()[1]

@@ -1,4 +1,5 @@
 """ArchiveIndex decides new / unchanged / new_version from what is committed, and its cache never outranks the files."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,12 @@ def test_index_is_persisted_and_reused_when_files_are_unchanged(tmp_path: Path) 
 def test_stale_index_is_rebuilt_when_new_files_were_committed(tmp_path: Path) -> None:
     write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
     ArchiveIndex.open(tmp_path)
-    write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "b", crawl_id="c2"), sample_record("2", 1, "c", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
+    write_sample_crawl(
+        tmp_path,
+        "c2",
+        [sample_record("1", 2, "b", crawl_id="c2"), sample_record("2", 1, "c", crawl_id="c2")],
+        started_at="2025-02-01T00:00:00Z",
+    )
     index = ArchiveIndex.open(tmp_path)
     assert index.decide("1", text_sha256("b")) == ("unchanged", 2)
     assert "2" in index and len(index) == 2
@@ -78,14 +84,29 @@ def test_index_refuses_to_claim_an_article_whose_file_is_not_committed(tmp_path:
     index.add_record(sample_record("1", crawl_id="c1"), "c1-00001.jsonl.gz")  # never written to disk
     with pytest.raises(RuntimeError, match="not committed"):
         index.save()
-    assert not ArchiveLayout(tmp_path).index_path.exists() or "1" not in json.loads(ArchiveLayout(tmp_path).index_path.read_text())["articles"]
+    assert (
+        not ArchiveLayout(tmp_path).index_path.exists()
+        or "1" not in json.loads(ArchiveLayout(tmp_path).index_path.read_text())["articles"]
+    )
 
 
 def test_index_built_from_files_knows_where_each_latest_body_was_captured(tmp_path: Path) -> None:
-    record = sample_record("1", crawl_id="c1", content_sha256="a" * 64, warc_file="c1-00001.warc.gz", warc_record_id="<urn:uuid:x>", warc_offset=7)
+    record = sample_record(
+        "1",
+        crawl_id="c1",
+        content_sha256="a" * 64,
+        warc_file="c1-00001.warc.gz",
+        warc_record_id="<urn:uuid:x>",
+        warc_offset=7,
+    )
     write_sample_crawl(tmp_path, "c1", [record])
     entry = ArchiveIndex.open(tmp_path).get("1")
-    assert (entry.content_sha256, entry.warc_file, entry.warc_record_id, entry.warc_offset) == ("a" * 64, "c1-00001.warc.gz", "<urn:uuid:x>", 7)
+    assert (entry.content_sha256, entry.warc_file, entry.warc_record_id, entry.warc_offset) == (
+        "a" * 64,
+        "c1-00001.warc.gz",
+        "<urn:uuid:x>",
+        7,
+    )
     assert entry.file == "c1-00001.jsonl.gz"
 
 

@@ -1,5 +1,6 @@
 """Crawling the replica again into the same archive: unchanged articles cost a revisit, changed ones a new version.
 Real crawls (`newsarchive crawl` subprocesses, real cleaner) against loopback replicas; the WARC is checked with warcio."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,21 @@ CRAWL_TIMEOUT = 300  # seconds; a 40-article loopback crawl takes about five
 
 def crawl(url: str, out: Path, crawl_id: str, *extra: str) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    command = [sys.executable, "-m", "scraper", "crawl", "--start-url", url, "--out", str(out), "--crawl-id", crawl_id,
-               "--loglevel", "WARNING", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "scraper",
+        "crawl",
+        "--start-url",
+        url,
+        "--out",
+        str(out),
+        "--crawl-id",
+        crawl_id,
+        "--loglevel",
+        "WARNING",
+        *extra,
+    ]
     done = subprocess.run(command, cwd=out.parent, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -79,7 +93,9 @@ def copy_of(archive: Path, tmp_path: Path) -> Path:
     return target
 
 
-def test_every_response_of_a_real_crawl_is_in_a_warc_that_passes_warcio_check(first_crawl: Path, replica: Replica) -> None:
+def test_every_response_of_a_real_crawl_is_in_a_warc_that_passes_warcio_check(
+    first_crawl: Path, replica: Replica
+) -> None:
     warcio_check(sorted((first_crawl / "warc").glob("*.warc.gz")))
     responses = Counter(uri for kind, uri in warc_records(first_crawl, "first") if kind == "response")
     requests = Counter(uri for kind, uri in warc_records(first_crawl, "first") if kind == "request")
@@ -110,7 +126,9 @@ def test_first_crawl_summary_adds_up_and_verifies(first_crawl: Path) -> None:
     assert report.problems == [], [p.format() for p in report.problems]
 
 
-def test_second_incremental_crawl_counts_every_article_unchanged_and_writes_none(first_crawl: Path, replica: Replica, tmp_path: Path) -> None:
+def test_second_incremental_crawl_counts_every_article_unchanged_and_writes_none(
+    first_crawl: Path, replica: Replica, tmp_path: Path
+) -> None:
     root = copy_of(first_crawl, tmp_path)
     crawl(replica.url, root, "second")
     summary = manifest(root, "second")["summary"]
@@ -122,7 +140,9 @@ def test_second_incremental_crawl_counts_every_article_unchanged_and_writes_none
     assert report.problems == [], [p.format() for p in report.problems]
 
 
-def test_refreshed_crawl_of_an_unchanged_replica_writes_no_article_record_and_revisits(first_crawl: Path, replica: Replica, tmp_path: Path) -> None:
+def test_refreshed_crawl_of_an_unchanged_replica_writes_no_article_record_and_revisits(
+    first_crawl: Path, replica: Replica, tmp_path: Path
+) -> None:
     root = copy_of(first_crawl, tmp_path)
     crawl(replica.url, root, "second", "--refresh")
     summary = manifest(root, "second")["summary"]

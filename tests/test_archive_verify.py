@@ -1,4 +1,5 @@
 """verify_archive proves wholeness: each kind of damage is reported with its file (and line), warnings stay warnings."""
+
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,10 @@ def test_known_broken_fixture_reports_each_planted_fault() -> None:
     text = "\n".join(p.format() for p in report.errors)
     assert f"{broken}/articles/20250101T000000Z-aaaaaa-00001.jsonl:2: truncated last line" in text
     assert "20250101T000000Z-aaaaaa-00001.jsonl: checksum mismatch" in text
-    assert f"{broken}/quarantine/20250101T000000Z-aaaaaa-00001.jsonl: listed in 20250101T000000Z-aaaaaa.json but missing" in text
+    assert (
+        f"{broken}/quarantine/20250101T000000Z-aaaaaa-00001.jsonl: listed in 20250101T000000Z-aaaaaa.json but missing"
+        in text
+    )
     assert "20250201T000000Z-bbbbbb-00002.jsonl:1: duplicate id 1002 version 2" in text
     assert "20250201T000000Z-bbbbbb.json: summary says quarantined = 1" in text
     assert len(report.errors) == 5
@@ -115,7 +119,9 @@ def test_file_dropped_from_manifest_is_caught_by_summary_and_flagged_as_unlisted
 
 
 def test_duplicate_id_and_version_is_reported(tmp_path: Path) -> None:
-    write_sample_crawl(tmp_path, CRAWL, [sample_record("7", crawl_id=CRAWL), sample_record("7", crawl_id=CRAWL, text="其他")])
+    write_sample_crawl(
+        tmp_path, CRAWL, [sample_record("7", crawl_id=CRAWL), sample_record("7", crawl_id=CRAWL, text="其他")]
+    )
     errors = messages(tmp_path)
     assert any(":2: duplicate id 7 version 1" in e for e in errors)
 
@@ -146,7 +152,15 @@ def test_partial_file_left_by_a_crash_is_only_a_warning(archive_root: Path) -> N
 
 
 def test_record_pointing_to_a_missing_warc_file_is_reported(tmp_path: Path) -> None:
-    write_sample_crawl(tmp_path, CRAWL, [sample_record(crawl_id=CRAWL, warc_file=f"{CRAWL}-00001.warc.gz", warc_record_id="<urn:uuid:x>", warc_offset=0)])
+    write_sample_crawl(
+        tmp_path,
+        CRAWL,
+        [
+            sample_record(
+                crawl_id=CRAWL, warc_file=f"{CRAWL}-00001.warc.gz", warc_record_id="<urn:uuid:x>", warc_offset=0
+            )
+        ],
+    )
     assert any("not in warc/" in e for e in messages(tmp_path))
 
 
@@ -173,12 +187,27 @@ def test_full_crawl_with_warc_verifies_and_a_damaged_warc_is_caught(tmp_path: Pa
     layout = ArchiveLayout(tmp_path)
     with WarcCapture(layout.warc_dir, CRAWL) as capture, JsonlWriter(layout.articles_dir, CRAWL) as articles:
         pointer = capture.write_exchange("http://news.example.cn/a/1.html", 200, "OK", [], b"<html/>", [])
-        articles.write(sample_record(
-            "1", crawl_id=CRAWL, url="http://news.example.cn/a/1.html", content_sha256=hashlib.sha256(b"<html/>").hexdigest(),
-            warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset,
-        ))
+        articles.write(
+            sample_record(
+                "1",
+                crawl_id=CRAWL,
+                url="http://news.example.cn/a/1.html",
+                content_sha256=hashlib.sha256(b"<html/>").hexdigest(),
+                warc_file=pointer.warc_file,
+                warc_record_id=pointer.warc_record_id,
+                warc_offset=pointer.warc_offset,
+            )
+        )
     summary = {"archived": 1, "unchanged": 0, "new_version": 0, "quarantined": 0, "skipped": 0}
-    write_manifest(tmp_path, CRAWL, "2025-01-01T00:00:00Z", "2025-01-01T00:10:00Z", {}, capture.closed_files + articles.closed_files, summary)
+    write_manifest(
+        tmp_path,
+        CRAWL,
+        "2025-01-01T00:00:00Z",
+        "2025-01-01T00:10:00Z",
+        {},
+        capture.closed_files + articles.closed_files,
+        summary,
+    )
     assert verify_archive(tmp_path).problems == []
     warc = layout.warc_dir / pointer.warc_file
     (layout.warc_dir / (pointer.warc_file + ".cdxj")).unlink()
@@ -187,7 +216,14 @@ def test_full_crawl_with_warc_verifies_and_a_damaged_warc_is_caught(tmp_path: Pa
     warc.write_bytes(bytes(data))
     errors = messages(tmp_path)
     assert any(e.startswith(f"{warc}: checksum mismatch") for e in errors)
-    assert any(e.endswith(".cdxj: listed in " + CRAWL + ".json but missing (fix: restore it from a replica; if it is lost for good, record the loss next to the manifest)") for e in errors)
+    assert any(
+        e.endswith(
+            ".cdxj: listed in "
+            + CRAWL
+            + ".json but missing (fix: restore it from a replica; if it is lost for good, record the loss next to the manifest)"
+        )
+        for e in errors
+    )
     assert any("no CDXJ index" in w for w in messages(tmp_path, "warning"))
 
 
@@ -214,8 +250,11 @@ def write_captured_crawl(root: Path, body: bytes = b"<html>1</html>", change=Non
             iterator.read_to_end(record)
             offsets[(record.rec_type, record.rec_headers.get_header("WARC-Target-URI"))] = iterator.get_record_offset()
     fields = {
-        "url": url, "content_sha256": hashlib.sha256(body).hexdigest(), "warc_file": pointer.warc_file,
-        "warc_record_id": pointer.warc_record_id, "warc_offset": pointer.warc_offset,
+        "url": url,
+        "content_sha256": hashlib.sha256(body).hexdigest(),
+        "warc_file": pointer.warc_file,
+        "warc_record_id": pointer.warc_record_id,
+        "warc_offset": pointer.warc_offset,
     }
     if change is not None:
         change(fields, offsets)
@@ -235,13 +274,18 @@ def test_warc_pointer_to_a_body_with_another_hash_is_reported(tmp_path: Path) ->
 
 
 def test_warc_pointer_to_the_request_record_is_reported(tmp_path: Path) -> None:
-    write_captured_crawl(tmp_path, change=lambda fields, offsets: fields.update(warc_offset=offsets[("request", fields["url"])]))
+    write_captured_crawl(
+        tmp_path, change=lambda fields, offsets: fields.update(warc_offset=offsets[("request", fields["url"])])
+    )
     (error,) = messages(tmp_path)
     assert "'request' record, not a response" in error
 
 
 def test_warc_pointer_to_another_urls_response_is_reported(tmp_path: Path) -> None:
-    write_captured_crawl(tmp_path, change=lambda fields, offsets: fields.update(warc_offset=offsets[("response", "http://news.example.cn/")]))
+    write_captured_crawl(
+        tmp_path,
+        change=lambda fields, offsets: fields.update(warc_offset=offsets[("response", "http://news.example.cn/")]),
+    )
     (error,) = messages(tmp_path)
     assert "is for 'http://news.example.cn/'" in error
 
@@ -263,8 +307,12 @@ def skips_root(tmp_path: Path) -> Path:
     """A crawl whose quarantine/ holds one quarantined page and two skip entries."""
     entries = [
         sample_quarantine(crawl_id=CRAWL, reason="clean_error", outcome="quarantined"),
-        sample_quarantine("http://news.example.cn/a/2.html", crawl_id=CRAWL, reason="skipped:robots", outcome="skipped"),
-        sample_quarantine("http://news.example.cn/a/3.html", crawl_id=CRAWL, reason="skipped:http_503", outcome="skipped"),
+        sample_quarantine(
+            "http://news.example.cn/a/2.html", crawl_id=CRAWL, reason="skipped:robots", outcome="skipped"
+        ),
+        sample_quarantine(
+            "http://news.example.cn/a/3.html", crawl_id=CRAWL, reason="skipped:http_503", outcome="skipped"
+        ),
     ]
     write_sample_crawl(tmp_path, CRAWL, [sample_record("1", crawl_id=CRAWL)], entries)
     return tmp_path
@@ -309,4 +357,3 @@ def test_a_skip_entries_value_that_is_not_a_count_is_reported(skips_root: Path) 
     rewrite_manifest(skips_root, lambda m: m["summary"].update(skip_entries="2"))
     (error,) = messages(skips_root)
     assert "summary skip_entries is '2', not a count" in error
-

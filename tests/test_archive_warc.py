@@ -1,4 +1,5 @@
 """WarcCapture writes valid WARC 1.1 (checked by warcio itself) whose CDXJ lines lead back to the stored bodies."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,7 +16,11 @@ from archive.warc import REVISIT_PROFILE, WarcCapture, cdxj_lookup, payload_dige
 CRAWL = "20250101T000000Z-aaaaaa"
 URL = "http://www.news.example.cn/a/1001.html?b=2&a=1"
 BODY = "<html><title>新聞</title></html>".encode("gbk")
-RESPONSE_HEADERS = [("Content-Type", "text/html; charset=gbk"), ("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")]
+RESPONSE_HEADERS = [
+    ("Content-Type", "text/html; charset=gbk"),
+    ("Content-Encoding", "gzip"),
+    ("Transfer-Encoding", "chunked"),
+]
 REQUEST_HEADERS = [("User-Agent", "newsarchive-test"), ("Accept", "text/html")]
 
 
@@ -34,10 +39,24 @@ def records_of(path: Path) -> list[tuple[str, dict[str, str]]]:
 
 def test_warc_files_pass_warcio_check(tmp_path: Path) -> None:
     with WarcCapture(tmp_path, CRAWL) as capture:
-        pointer = capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z")
-        capture.write_revisit(URL, 200, "OK", RESPONSE_HEADERS, REQUEST_HEADERS, pointer.warc_record_id, URL, "2025-01-01T00:00:00Z", payload_digest(BODY))
+        pointer = capture.write_exchange(
+            URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z"
+        )
+        capture.write_revisit(
+            URL,
+            200,
+            "OK",
+            RESPONSE_HEADERS,
+            REQUEST_HEADERS,
+            pointer.warc_record_id,
+            URL,
+            "2025-01-01T00:00:00Z",
+            payload_digest(BODY),
+        )
     [warc] = committed_warcs(tmp_path)
-    result = subprocess.run([warcio_command(), "check", "-v", str(warc.path)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [warcio_command(), "check", "-v", str(warc.path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("digest pass") == 4  # warcinfo, response, 2 requests
 
@@ -55,10 +74,16 @@ def test_each_file_starts_with_warcinfo_and_holds_response_then_request(tmp_path
 def test_cdxj_lookup_returns_the_response_whose_offset_reads_back_the_body(tmp_path: Path) -> None:
     with WarcCapture(tmp_path, CRAWL) as capture:
         capture.write_exchange("http://news.example.cn/other.html", 404, "Not Found", [], b"gone", REQUEST_HEADERS)
-        pointer = capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z")
+        pointer = capture.write_exchange(
+            URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z"
+        )
     # Lookup ignores scheme, www., and query order.
     [entry] = cdxj_lookup(tmp_path, "https://news.example.cn/a/1001.html?a=1&b=2")
-    assert (entry["filename"], entry["offset"], entry["record_id"]) == (pointer.warc_file, pointer.warc_offset, pointer.warc_record_id)
+    assert (entry["filename"], entry["offset"], entry["record_id"]) == (
+        pointer.warc_file,
+        pointer.warc_offset,
+        pointer.warc_record_id,
+    )
     assert (entry["status"], entry["mime"], entry["timestamp"]) == ("200", "text/html", "20250101000000")
     assert read_response_body(tmp_path / entry["filename"], entry["offset"]) == BODY
     with open(tmp_path / entry["filename"], "rb") as stream:
@@ -72,7 +97,17 @@ def test_cdxj_lines_are_sorted_and_cover_responses_and_revisits(tmp_path: Path) 
     with WarcCapture(tmp_path, CRAWL) as capture:
         for n in (3, 1, 2):
             pointer = capture.write_exchange(f"http://news.example.cn/a/{n}.html", 200, "OK", [], b"x%d" % n, [])
-        capture.write_revisit("http://news.example.cn/a/2.html", 200, "OK", [], [], pointer.warc_record_id, "http://news.example.cn/a/2.html", "2025-01-01T00:00:00Z", payload_digest(b"x2"))
+        capture.write_revisit(
+            "http://news.example.cn/a/2.html",
+            200,
+            "OK",
+            [],
+            [],
+            pointer.warc_record_id,
+            "http://news.example.cn/a/2.html",
+            "2025-01-01T00:00:00Z",
+            payload_digest(b"x2"),
+        )
     [cdxj] = [f for f in capture.closed_files if f.kind == "cdxj"]
     lines = (tmp_path / cdxj.name).read_text(encoding="utf-8").splitlines()
     assert lines == sorted(lines) and len(lines) == cdxj.records == 4
@@ -81,9 +116,23 @@ def test_cdxj_lines_are_sorted_and_cover_responses_and_revisits(tmp_path: Path) 
 
 def test_revisit_record_uses_the_warc_1_1_identical_payload_profile(tmp_path: Path) -> None:
     with WarcCapture(tmp_path, CRAWL) as capture:
-        first = capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z")
-        again = capture.write_revisit(URL, 200, "OK", RESPONSE_HEADERS, REQUEST_HEADERS, first.warc_record_id, URL, "2025-01-01T00:00:00Z", payload_digest(BODY))
-    records = dict((headers["WARC-Record-ID"], (kind, headers)) for kind, headers in records_of(tmp_path / again.warc_file))
+        first = capture.write_exchange(
+            URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, date="2025-01-01T00:00:00Z"
+        )
+        again = capture.write_revisit(
+            URL,
+            200,
+            "OK",
+            RESPONSE_HEADERS,
+            REQUEST_HEADERS,
+            first.warc_record_id,
+            URL,
+            "2025-01-01T00:00:00Z",
+            payload_digest(BODY),
+        )
+    records = dict(
+        (headers["WARC-Record-ID"], (kind, headers)) for kind, headers in records_of(tmp_path / again.warc_file)
+    )
     kind, headers = records[again.warc_record_id]
     assert kind == "revisit"
     assert headers["WARC-Profile"] == REVISIT_PROFILE
@@ -110,8 +159,13 @@ def test_no_warc_under_its_final_name_until_closed_and_rotation_by_size(tmp_path
     capture.write_exchange(URL, 200, "OK", [], BODY, [])
     closed = capture.close()
     names = sorted(f.name for f in closed)
-    assert names == [f"{CRAWL}-00001.warc.gz", f"{CRAWL}-00001.warc.gz.cdxj", f"{CRAWL}-00002.warc.gz", f"{CRAWL}-00002.warc.gz.cdxj"]
-    assert [kind for kind, _ in records_of(tmp_path / f"{CRAWL}-00002.warc.gz")][0] == "warcinfo"
+    assert names == [
+        f"{CRAWL}-00001.warc.gz",
+        f"{CRAWL}-00001.warc.gz.cdxj",
+        f"{CRAWL}-00002.warc.gz",
+        f"{CRAWL}-00002.warc.gz.cdxj",
+    ]
+    assert next(kind for kind, _ in records_of(tmp_path / f"{CRAWL}-00002.warc.gz")) == "warcinfo"
     assert list(tmp_path.glob(".*.part")) == []
 
 

@@ -1,10 +1,12 @@
 """Writer/reader pairing: what JsonlWriter commits, the reader gives back; nothing half-written is ever read."""
+
 from __future__ import annotations
 
 import gzip
 import hashlib
 import io
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -65,9 +67,8 @@ def test_validate_record_reports_schema_and_hash_problems() -> None:
 
 
 def test_writer_refuses_invalid_records_and_writes_nothing(tmp_path: Path) -> None:
-    with JsonlWriter(tmp_path, CRAWL) as writer:
-        with pytest.raises(InvalidRecordError, match="published_at"):
-            writer.write(sample_record(published_at="2025-01-01 08:00"))
+    with JsonlWriter(tmp_path, CRAWL) as writer, pytest.raises(InvalidRecordError, match="published_at"):
+        writer.write(sample_record(published_at="2025-01-01 08:00"))
     assert final_names(tmp_path) == []
 
 
@@ -80,7 +81,9 @@ def test_rotation_by_record_count(tmp_path: Path) -> None:
 
 
 def test_rotation_by_size_keeps_every_file_under_the_limit(tmp_path: Path) -> None:
-    line_size = len(json.dumps(sample_record("1", crawl_id=CRAWL), ensure_ascii=False, separators=(",", ":")).encode()) + 1
+    line_size = (
+        len(json.dumps(sample_record("1", crawl_id=CRAWL), ensure_ascii=False, separators=(",", ":")).encode()) + 1
+    )
     with JsonlWriter(tmp_path, CRAWL, max_bytes=line_size * 3 + 10, compress=False) as writer:
         for i in range(7):
             writer.write(sample_record(str(i), crawl_id=CRAWL))
@@ -157,19 +160,27 @@ def test_sequence_continues_after_existing_files_on_restart(tmp_path: Path) -> N
 
 
 def test_second_writer_in_the_same_directory_is_refused(tmp_path: Path) -> None:
-    with JsonlWriter(tmp_path, CRAWL):
-        with pytest.raises(DirectoryBusyError, match="another writer"):
-            JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb")
+    with JsonlWriter(tmp_path, CRAWL), pytest.raises(DirectoryBusyError, match="another writer"):
+        JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb")
 
 
 def test_reader_orders_by_crawl_start_not_by_name(tmp_path: Path) -> None:
-    write_sample_crawl(tmp_path, "zzz-late-name", [sample_record("1", crawl_id="zzz-late-name")], started_at="2025-01-01T00:00:00Z")
-    write_sample_crawl(tmp_path, "aaa-early-name", [sample_record("2", crawl_id="aaa-early-name")], started_at="2025-03-01T00:00:00Z")
+    write_sample_crawl(
+        tmp_path, "zzz-late-name", [sample_record("1", crawl_id="zzz-late-name")], started_at="2025-01-01T00:00:00Z"
+    )
+    write_sample_crawl(
+        tmp_path, "aaa-early-name", [sample_record("2", crawl_id="aaa-early-name")], started_at="2025-03-01T00:00:00Z"
+    )
     assert [r["id"] for r in iter_records(tmp_path)] == ["1", "2"]
 
 
 def test_latest_only_yields_the_highest_version_of_each_id(tmp_path: Path) -> None:
-    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
+    write_sample_crawl(
+        tmp_path,
+        "c1",
+        [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1")],
+        started_at="2025-01-01T00:00:00Z",
+    )
     write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "a2", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
     latest = {r["id"]: (r["version"], r["text"]) for r in iter_records(tmp_path, latest_only=True)}
     assert latest == {"1": (2, "a2"), "2": (1, "b")}
@@ -195,8 +206,13 @@ def test_quarantine_round_trip(tmp_path: Path) -> None:
 
 
 def test_skip_entries_carry_outcome_and_final_url_after_the_original_fields(tmp_path: Path) -> None:
-    skip = sample_quarantine(crawl_id=CRAWL, reason="skipped:redirect_loop", final_url="http://news.example.cn/a/loop.html",
-                             outcome="skipped", id="1")
+    skip = sample_quarantine(
+        crawl_id=CRAWL,
+        reason="skipped:redirect_loop",
+        final_url="http://news.example.cn/a/loop.html",
+        outcome="skipped",
+        id="1",
+    )
     with QuarantineWriter(tmp_path / "quarantine", CRAWL) as writer:
         writer.write(dict(reversed(list(skip.items()))))
         with pytest.raises(InvalidRecordError, match="outcome"):
@@ -224,15 +240,20 @@ def test_layout_refuses_names_that_could_escape_the_root(tmp_path: Path, name: s
 
 
 def test_new_crawl_ids_are_valid_names_and_sort_by_time() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    early = new_crawl_id(datetime(2025, 1, 1, tzinfo=timezone.utc))
-    late = new_crawl_id(datetime(2025, 1, 2, tzinfo=timezone.utc))
+    early = new_crawl_id(datetime(2025, 1, 1, tzinfo=UTC))
+    late = new_crawl_id(datetime(2025, 1, 2, tzinfo=UTC))
     assert check_name(early) and early < late
 
 
 def test_export_latest_writes_one_line_per_article(tmp_path: Path) -> None:
-    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
+    write_sample_crawl(
+        tmp_path,
+        "c1",
+        [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1")],
+        started_at="2025-01-01T00:00:00Z",
+    )
     write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "a2", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
     out = io.StringIO()
     assert export_latest(tmp_path, out) == 2
@@ -244,13 +265,33 @@ def test_export_latest_writes_one_line_per_article(tmp_path: Path) -> None:
 
 
 def test_stats_count_articles_records_versions_and_crawls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_sample_crawl(tmp_path, "c1", [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1", section=None)], [sample_quarantine(crawl_id="c1")], started_at="2025-01-01T00:00:00Z")
-    write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "a2", crawl_id="c2", published_at="2025-02-01T09:00:00+08:00")], started_at="2025-02-01T00:00:00Z")
+    write_sample_crawl(
+        tmp_path,
+        "c1",
+        [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1", section=None)],
+        [sample_quarantine(crawl_id="c1")],
+        started_at="2025-01-01T00:00:00Z",
+    )
+    write_sample_crawl(
+        tmp_path,
+        "c2",
+        [sample_record("1", 2, "a2", crawl_id="c2", published_at="2025-02-01T09:00:00+08:00")],
+        started_at="2025-02-01T00:00:00Z",
+    )
     stats = archive_stats(tmp_path)
-    assert (stats["articles"], stats["records"], stats["quarantined"], stats["skipped"], stats["crawls"]) == (2, 3, 1, 0, 2)
+    assert (stats["articles"], stats["records"], stats["quarantined"], stats["skipped"], stats["crawls"]) == (
+        2,
+        3,
+        1,
+        0,
+        2,
+    )
     assert stats["versions"] == {"1": 1, "2": 1}
     assert stats["files"] == 2 + 1 + 2  # article files, quarantine file, manifests
-    assert (stats["published_first"], stats["published_last"]) == ("2024-12-31T08:00:00+08:00", "2025-02-01T09:00:00+08:00")
+    assert (stats["published_first"], stats["published_last"]) == (
+        "2024-12-31T08:00:00+08:00",
+        "2025-02-01T09:00:00+08:00",
+    )
     assert stats["sections"] == {"要聞": 1, "(none)": 1}
     assert stats_main([str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["articles"] == 2
@@ -258,7 +299,9 @@ def test_stats_count_articles_records_versions_and_crawls(tmp_path: Path, capsys
     assert "articles" in capsys.readouterr().out
 
 
-def test_stats_count_quarantined_pages_and_skip_entries_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_count_quarantined_pages_and_skip_entries_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     entries = [
         sample_quarantine(crawl_id="c1"),  # written before entries had an outcome: a quarantined page
         sample_quarantine(crawl_id="c1", reason="clean_error", outcome="quarantined"),
@@ -268,7 +311,10 @@ def test_stats_count_quarantined_pages_and_skip_entries_apart(tmp_path: Path, ca
     stats = archive_stats(tmp_path)
     assert (stats["quarantined"], stats["skipped"]) == (2, 1)
     assert stats_main([str(tmp_path), "--json"]) == 0
-    assert {k: v for k, v in json.loads(capsys.readouterr().out).items() if k in ("quarantined", "skipped")} == {"quarantined": 2, "skipped": 1}
+    assert {k: v for k, v in json.loads(capsys.readouterr().out).items() if k in ("quarantined", "skipped")} == {
+        "quarantined": 2,
+        "skipped": 1,
+    }
     assert stats_main([str(tmp_path)]) == 0
     table = dict(line.rsplit(None, 1) for line in capsys.readouterr().out.splitlines()[:5])
     assert (table["quarantined"], table["skipped"]) == ("2", "1")
@@ -276,7 +322,9 @@ def test_stats_count_quarantined_pages_and_skip_entries_apart(tmp_path: Path, ca
 
 def test_before_commit_runs_while_the_file_is_still_unnamed(tmp_path: Path) -> None:
     seen = []
-    writer = JsonlWriter(tmp_path, "c1", before_commit=lambda: seen.append(sorted(p.name for p in tmp_path.glob("c1-*"))))
+    writer = JsonlWriter(
+        tmp_path, "c1", before_commit=lambda: seen.append(sorted(p.name for p in tmp_path.glob("c1-*")))
+    )
     writer.write(sample_record("1", crawl_id="c1"))
     writer.close()
     assert seen == [[]] and [p.name for p in tmp_path.glob("c1-*")] == ["c1-00001.jsonl.gz"]

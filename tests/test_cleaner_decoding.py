@@ -10,7 +10,7 @@ from scraper.cleaner.decoding import decode_body
 from scraper.replica.site import Portal
 
 GBK_PAGE = '<html><head><meta charset="gb2312"></head><body><p>治療。</p></body></html>'.encode("gbk")
-UTF8_PAGE = '<html><head><meta charset="utf-8"></head><body><p>治療。</p></body></html>'.encode("utf-8")
+UTF8_PAGE = '<html><head><meta charset="utf-8"></head><body><p>治療。</p></body></html>'.encode()
 
 
 def test_gbk_pages_stay_bytes_for_the_repair() -> None:
@@ -29,8 +29,10 @@ def test_the_bom_wins_over_a_wrong_header() -> None:
     assert decoded.text is not None and decoded.text.startswith("<html>")
 
 
-@pytest.mark.parametrize(("body", "charset"), [(UTF8_PAGE.replace(b' charset="utf-8"', b""), "utf-8"),
-                                               (GBK_PAGE.replace(b' charset="gb2312"', b""), "gbk")])
+@pytest.mark.parametrize(
+    ("body", "charset"),
+    [(UTF8_PAGE.replace(b' charset="utf-8"', b""), "utf-8"), (GBK_PAGE.replace(b' charset="gb2312"', b""), "gbk")],
+)
 def test_without_any_declaration_the_bytes_decide(body: bytes, charset: str) -> None:
     decoded = decode_body(body, {})
     assert (decoded.charset, decoded.source) == (charset, "detected")
@@ -44,5 +46,11 @@ def test_every_replica_charset_variant_is_read_in_its_real_charset() -> None:
         variant = portal.truth(article.id)["charset_variant"]
         decoded = decode_body(body, dict(headers))
         seen[variant] = decoded.charset
-    assert seen == {"gb2312": "gbk", "gbk-meta-only": "gbk", "header-meta-disagree": "gbk", "no-charset": "gbk",
-                    "utf8-decoded": "utf-8", "utf8-bom-decoded": "utf-8"}
+    assert seen == {
+        "gb2312": "gbk",
+        "gbk-meta-only": "gbk",
+        "header-meta-disagree": "gbk",
+        "no-charset": "gbk",
+        "utf8-decoded": "utf-8",
+        "utf8-bom-decoded": "utf-8",
+    }

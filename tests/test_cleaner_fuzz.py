@@ -23,15 +23,23 @@ from scraper.replica.variants import SEED_TABLE, damage_bytes
 # `ci` (1000) runs 11,833 cases in total, `long` (20000) 236,666.
 BASE = settings().max_examples
 URL = "http://127.0.0.1:8000/news/yw/202508/t20250826_254967.html"
-TAG_CHARS = re.compile("[\U000E0000-\U000E007F]")  # the repair's internal marker tags
+TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")  # the repair's internal marker tags
 PARENS = "()（）"
 
 HEADERS = st.one_of(
     st.none(),
-    st.sampled_from(["text/html", "text/html; charset=gbk", "text/html; charset=gb2312",
-                     "text/html; charset=utf-8", "text/html; charset=x-no-such", "text/html; charset=",
-                     "text/html; charset=" + "a" * 300, "application/octet-stream"]).map(
-        lambda ctype: {"Content-Type": ctype}),
+    st.sampled_from(
+        [
+            "text/html",
+            "text/html; charset=gbk",
+            "text/html; charset=gb2312",
+            "text/html; charset=utf-8",
+            "text/html; charset=x-no-such",
+            "text/html; charset=",
+            "text/html; charset=" + "a" * 300,
+            "application/octet-stream",
+        ]
+    ).map(lambda ctype: {"Content-Type": ctype}),
 )
 
 
@@ -92,17 +100,22 @@ def test_random_text_raises_only_clean_error(text: str) -> None:
 def html_pages(draw: st.DrawFn) -> tuple[bytes, dict[str, str] | None]:
     """Portal-shaped HTML with random text, pieces dropped, in a random charset, maybe damaged."""
     texts = st.lists(TEXT, min_size=0, max_size=5)
-    title, crumb, source, stamp = draw(TEXT), draw(TEXT), draw(TEXT), draw(st.sampled_from(
-        ["2025-08-26 08:21:00", "2025-13-45 99:99:99", "", "0000-00-00 00:00:00"]))
+    title, crumb, source, stamp = (
+        draw(TEXT),
+        draw(TEXT),
+        draw(TEXT),
+        draw(st.sampled_from(["2025-08-26 08:21:00", "2025-13-45 99:99:99", "", "0000-00-00 00:00:00"])),
+    )
     parts = {
-        "head": f"<head><meta charset=\"{draw(st.sampled_from(['gbk', 'utf-8', 'gb2312', 'bogus']))}\">"
-                f"<title>{title}</title></head>",
+        "head": f'<head><meta charset="{draw(st.sampled_from(["gbk", "utf-8", "gb2312", "bogus"]))}">'
+        f"<title>{title}</title></head>",
         "crumb": f'<div class="position"><a href="/">首頁</a>&nbsp;&gt;&nbsp;{crumb}</div>',
         "h1": f'<h1 class="{draw(st.sampled_from(["article-title", "title", "x"]))}">{title}</h1>',
         "info": f'<div class="article-info"><span class="source">來源：{source}</span> '
-                f'<span class="time">{stamp}</span></div>',
+        f'<span class="time">{stamp}</span></div>',
         "body": f'<div class="{draw(st.sampled_from(["TRS_Editor", "TRS_UEDITOR", "content"]))}">'
-                + "".join(f"<p>&nbsp;&nbsp;{t}</p>" for t in draw(texts)) + "</div>",
+        + "".join(f"<p>&nbsp;&nbsp;{t}</p>" for t in draw(texts))
+        + "</div>",
         "editor": f'<div class="editor">{draw(TEXT)}</div>',
     }
     kept = [html for name, html in parts.items() if draw(st.booleans()) or name == "body"]
@@ -135,8 +148,11 @@ def replica_pages() -> tuple[tuple[bytes, dict[str, str]], ...]:
     return tuple(best[name] for name in sorted(best))
 
 
-MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "duplicate"]),
-                     st.floats(0, 1, allow_nan=False), st.binary(min_size=1, max_size=8))
+MUTATION = st.tuples(
+    st.sampled_from(["flip", "insert", "delete", "duplicate"]),
+    st.floats(0, 1, allow_nan=False),
+    st.binary(min_size=1, max_size=8),
+)
 
 
 def mutate(body: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
@@ -148,9 +164,9 @@ def mutate(body: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
         elif op == "insert":
             data[at:at] = payload
         elif op == "delete":
-            del data[at:at + len(payload)]
+            del data[at : at + len(payload)]
         else:
-            data[at:at] = data[at:at + 64 * len(payload)]
+            data[at:at] = data[at : at + 64 * len(payload)]
     return bytes(data)
 
 
@@ -204,8 +220,10 @@ def test_undamaged_text_passes_repair_and_punctuation_unchanged(text: str) -> No
 def captured_page(title: str, paragraphs: list[str]) -> str:
     """A text capture laid out like the seed (PORTAL.md's layout table), undamaged."""
     body = "\n\n".join("  " + p for p in paragraphs)
-    return (f"首頁\xa0>\xa0新聞中心\xa0>\xa0要聞\n\n{title}\n\n來源: 交匯點新聞\n\n2025-08-26 08:21:00\n\n"
-            f"{body}\n\n新華日報·交匯點記者 許愿 柏麗娟\n")
+    return (
+        f"首頁\xa0>\xa0新聞中心\xa0>\xa0要聞\n\n{title}\n\n來源: 交匯點新聞\n\n2025-08-26 08:21:00\n\n"
+        f"{body}\n\n新華日報·交匯點記者 許愿 柏麗娟\n"
+    )
 
 
 @settings(max_examples=BASE // 2)

@@ -4,7 +4,7 @@ server-decoded text except at marked spots and recorded model choices."""
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +23,7 @@ EXAMPLES = int(os.environ.get("ROUNDTRIP_EXAMPLES", "150"))  # raise for a long 
 FIELDS = ("title", "published_at", "source", "section", "breadcrumb", "reporters", "subheadings")
 
 
-@lru_cache(maxsize=None)
+@cache
 def dense_readings(style: Style) -> dict[str, str]:
     """A reading for every Han character of the corpus: the densest annotation a site could use."""
     chars = {ch for sentence in load_corpus().sentences for ch in sentence if "\u4e00" <= ch <= "\u9fff"}

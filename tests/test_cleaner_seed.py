@@ -33,7 +33,9 @@ PORTAL_TABLE_ROWS = [
 def record() -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "scraper", "clean", str(SEED), "--url", SEED_URL, "--format", "json"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout)
 
@@ -58,7 +60,10 @@ def test_seed_body_has_30_paragraphs_4_subheadings_2_captions(record: dict) -> N
         "江蘇細胞和基因技術產業緣何能成果頻頻？",
         "從突破瓶頸到布局未來，發展根基不斷夯實",
     ]
-    assert [image["caption"] for image in record["images"]] == ["南京江北新區生物醫藥谷", "世和基因腫瘤早篩學術成果發布"]
+    assert [image["caption"] for image in record["images"]] == [
+        "南京江北新區生物醫藥谷",
+        "世和基因腫瘤早篩學術成果發布",
+    ]
     assert all(image["url"] is None for image in record["images"])
 
 

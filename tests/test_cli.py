@@ -61,6 +61,8 @@ def test_demo_dir_is_cleared_only_if_it_is_an_archive(tmp_path: Path) -> None:
 
 
 def test_delegated_subcommand_passes_its_arguments() -> None:
-    result = subprocess.run([sys.executable, "-m", "scraper", "verify", "--help"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "scraper", "verify", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "usage: newsarchive verify" in result.stdout

@@ -24,7 +24,7 @@ class Broken(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -59,13 +59,15 @@ def test_summary_counts_known_articles_as_unchanged() -> None:
 
 
 def test_error_rate_counts_http_errors_and_download_errors() -> None:
-    summary = crawl_summary({
-        "downloader/request_count": 10,
-        "downloader/response_status_count/200": 4,
-        "downloader/response_status_count/404": 1,
-        "downloader/response_status_count/503": 3,
-        "downloader/exception_count": 2,
-    })
+    summary = crawl_summary(
+        {
+            "downloader/request_count": 10,
+            "downloader/response_status_count/200": 4,
+            "downloader/response_status_count/404": 1,
+            "downloader/response_status_count/503": 3,
+            "downloader/exception_count": 2,
+        }
+    )
     assert (summary["http_errors"], summary["download_errors"], summary["error_rate"]) == (4, 2, 0.6)
     assert "error rate 60%" in check_summary(summary, 0.5)[0]
     assert check_summary(summary, 0.75) == []
@@ -81,8 +83,19 @@ def test_articles_all_outside_the_dates_are_not_a_failure() -> None:
 
 
 def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path) -> None:
-    result = crawl(replica.url, tmp_path / "archive-data", *FAKE_CLEAN, "--loglevel", "INFO", "-s", "PORTAL_PROGRESS_INTERVAL=0.2",
-                   "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=false")
+    result = crawl(
+        replica.url,
+        tmp_path / "archive-data",
+        *FAKE_CLEAN,
+        "--loglevel",
+        "INFO",
+        "-s",
+        "PORTAL_PROGRESS_INTERVAL=0.2",
+        "-s",
+        "DOWNLOAD_DELAY=0.05",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=false",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     progress = [line for line in result.stderr.splitlines() if "progress:" in line]
     assert progress, result.stderr[-2000:]

@@ -31,7 +31,19 @@ def replica() -> Iterator[Replica]:
 def crawl(replica: Replica, out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Run the crawl CLI from `cwd` (not the repo root) into `out`."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(REPO)]))
-    command = [sys.executable, "-m", "scraper", "crawl", "--start-url", replica.url, "--out", str(out), "--loglevel", "WARNING", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "scraper",
+        "crawl",
+        "--start-url",
+        replica.url,
+        "--out",
+        str(out),
+        "--loglevel",
+        "WARNING",
+        *extra,
+    ]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
 
 
@@ -67,7 +79,9 @@ def test_crawl_finds_every_article_and_stays_polite(replica: Replica, tmp_path: 
     assert manifest["summary"]["unchanged"] == ARTICLES
     assert manifest["summary"]["archived"] == 0
 
-    verify = subprocess.run([sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 

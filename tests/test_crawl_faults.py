@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from archive.stats import archive_stats
+from crawling import crawl, kind, loopback_sink, read_jsonl, verify
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.settings import Settings
@@ -22,7 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from crawling import crawl, kind, loopback_sink, read_jsonl, verify
+from archive.stats import archive_stats
 from scraper.items import SkippedUrl
 from scraper.middlewares import ScopeMiddleware, SkipRequest
 from scraper.replica.testing import Replica, start_replica
@@ -33,14 +33,23 @@ ARTICLES = 40
 FAULT_RETRIES = 2  # the replica fails a transient URL this often, then serves it
 HOLD = 2.0  # the replica's hold for `timeout`: above the client timeout below
 CLIENT = (
-    "-s", "DOWNLOAD_TIMEOUT=1.2",
-    "-s", f"RETRY_TIMES={FAULT_RETRIES + 1}",  # one spare: every transient fault must heal within the retries
-    "-s", "DOWNLOAD_MAXSIZE=200000",
-    "-s", "DOWNLOAD_WARNSIZE=0",
+    "-s",
+    "DOWNLOAD_TIMEOUT=1.2",
+    "-s",
+    f"RETRY_TIMES={FAULT_RETRIES + 1}",  # one spare: every transient fault must heal within the retries
+    "-s",
+    "DOWNLOAD_MAXSIZE=200000",
+    "-s",
+    "DOWNLOAD_WARNSIZE=0",
 )
 OVERSIZE = 300_000  # > DOWNLOAD_MAXSIZE above
 # The outcome each permanent fault must end in: a skip reason, or quarantine by the cleaner.
-SKIPPED_AS = {"robots": "robots", "redirect_loop": "redirect_loop", "offhost_redirect": "off_scope", "oversize": "too_large"}
+SKIPPED_AS = {
+    "robots": "robots",
+    "redirect_loop": "redirect_loop",
+    "offhost_redirect": "off_scope",
+    "oversize": "too_large",
+}
 QUARANTINED_AS = {"junk": "clean_error", "empty": "clean_error"}
 
 
@@ -82,9 +91,21 @@ def faulted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedCrawl]:
     can leave loopback; a second server on 127.0.0.2 at the replica's port is where the off-host redirect points.
     """
     out = tmp_path_factory.mktemp("faults") / "archive"
-    with start_replica(ARTICLES, seed=7, faults="all", fault_seed=1, fault_retries=FAULT_RETRIES, fault_hold=HOLD,
-                       fault_drip=0.4, fault_oversize=OVERSIZE, fault_share=0.8) as replica, loopback_sink() as proxy, \
-            loopback_sink(port=urlsplit(replica.url).port or 80) as offhost:
+    with (
+        start_replica(
+            ARTICLES,
+            seed=7,
+            faults="all",
+            fault_seed=1,
+            fault_retries=FAULT_RETRIES,
+            fault_hold=HOLD,
+            fault_drip=0.4,
+            fault_oversize=OVERSIZE,
+            fault_share=0.8,
+        ) as replica,
+        loopback_sink() as proxy,
+        loopback_sink(port=urlsplit(replica.url).port or 80) as offhost,
+    ):
         proxy_url = f"http://127.0.0.2:{proxy.server_address[1]}"
         env = {name: proxy_url for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
         env.update(no_proxy="127.0.0.1", NO_PROXY="127.0.0.1")
@@ -92,8 +113,9 @@ def faulted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedCrawl]:
         result = crawl(replica.url, out, *CLIENT, "--crawl-id", "faults-1", env=env)
         seconds = time.monotonic() - started
         log = replica.log()  # before the test's own /_faults and /_truth/ requests
-        yield FaultedCrawl(result, seconds, out, replica.faults(), log, replica.index(),
-                           list(proxy.requests), list(offhost.requests))
+        yield FaultedCrawl(
+            result, seconds, out, replica.faults(), log, replica.index(), list(proxy.requests), list(offhost.requests)
+        )
 
 
 def test_the_crawl_finishes_and_says_so(faulted: FaultedCrawl) -> None:
@@ -104,9 +126,24 @@ def test_the_crawl_finishes_and_says_so(faulted: FaultedCrawl) -> None:
 
 def test_every_fault_is_on_for_at_least_one_url(faulted: FaultedCrawl) -> None:
     served = Counter(f["fault"] for f in faulted.faults.values())
-    for fault in ("5xx", "429", "reset", "timeout", "truncated", "drip", "redirect_chain", "tracking_duplicate",
-                  "redirect_loop", "offhost_redirect", "junk", "empty", "oversize", "robots",
-                  "sitemap_malformed", "sitemap_bomb"):
+    for fault in (
+        "5xx",
+        "429",
+        "reset",
+        "timeout",
+        "truncated",
+        "drip",
+        "redirect_chain",
+        "tracking_duplicate",
+        "redirect_loop",
+        "offhost_redirect",
+        "junk",
+        "empty",
+        "oversize",
+        "robots",
+        "sitemap_malformed",
+        "sitemap_bomb",
+    ):
         assert served[fault] >= 1, fault
 
 
@@ -206,8 +243,11 @@ def test_off_host_urls_are_never_requested(faulted: FaultedCrawl) -> None:
     hosts = set()
     for path in (faulted.out / "warc").glob("*.warc.gz"):
         with open(path, "rb") as stream:
-            hosts |= {urlsplit(r.rec_headers.get_header("WARC-Target-URI")).netloc for r in ArchiveIterator(stream)
-                      if r.rec_type in ("request", "response")}
+            hosts |= {
+                urlsplit(r.rec_headers.get_header("WARC-Target-URI")).netloc
+                for r in ArchiveIterator(stream)
+                if r.rec_type in ("request", "response")
+            }
     assert hosts == {urlsplit(faulted.index[0]["url"]).netloc}
     assert not [entry for entry in faulted.log if "/vod/" in entry["path"]]
 
@@ -231,13 +271,29 @@ def test_link_farm_links_on_a_page_are_counted_not_followed(replica: Replica) ->
 
 def test_slow_drip_beyond_the_timeout_and_an_oversize_page_are_skipped_with_their_reasons(tmp_path: Path) -> None:
     out = tmp_path / "archive"
-    with start_replica(12, seed=3, faults="drip,oversize", fault_drip=4.0, fault_oversize=OVERSIZE, fault_share=0.2) as replica:
-        result = crawl(replica.url, out, "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1", "-s", "DOWNLOAD_MAXSIZE=200000",
-                       "-s", "DOWNLOAD_WARNSIZE=0", "-s", "CLEAN_FUNCTION=test_pipelines.fake_clean")
+    with start_replica(
+        12, seed=3, faults="drip,oversize", fault_drip=4.0, fault_oversize=OVERSIZE, fault_share=0.2
+    ) as replica:
+        result = crawl(
+            replica.url,
+            out,
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            "-s",
+            "RETRY_TIMES=1",
+            "-s",
+            "DOWNLOAD_MAXSIZE=200000",
+            "-s",
+            "DOWNLOAD_WARNSIZE=0",
+            "-s",
+            "CLEAN_FUNCTION=test_pipelines.fake_clean",
+        )
         faults = replica.faults()
     assert result.returncode == 0, result.stdout + result.stderr
     reasons = {entry["url"]: entry["reason"] for entry in read_jsonl(out / "quarantine")}
-    expected = {url: {"drip": "skipped:timeout", "oversize": "skipped:too_large"}[f["fault"]] for url, f in faults.items()}
+    expected = {
+        url: {"drip": "skipped:timeout", "oversize": "skipped:too_large"}[f["fault"]] for url, f in faults.items()
+    }
     assert reasons == expected
     assert verify(out).returncode == 0
 
@@ -258,15 +314,21 @@ def test_every_download_is_bounded_in_time_and_size() -> None:
     assert "scraper.middlewares.ScopeMiddleware" in settings.getdict("DOWNLOADER_MIDDLEWARES")
 
 
-@pytest.mark.parametrize(("exc", "reason"), [
-    (DownloadTimeoutError("Getting http://h/ took longer than 1 seconds."), "timeout"),
-    (DownloadCancelledError("Expected to receive 300000 bytes which is larger than download max size (200000)"), "too_large"),
-    (ResponseDataLossError(), "truncated"),
-    (IgnoreRequest("Forbidden by robots.txt"), "robots"),
-    (IgnoreRequest("max redirections reached"), "redirect_loop"),
-    (SkipRequest("off_scope", "redirected off host"), "off_scope"),
-    (HttpError(Response("http://h/a", status=503), "503"), "http_503"),
-])
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (DownloadTimeoutError("Getting http://h/ took longer than 1 seconds."), "timeout"),
+        (
+            DownloadCancelledError("Expected to receive 300000 bytes which is larger than download max size (200000)"),
+            "too_large",
+        ),
+        (ResponseDataLossError(), "truncated"),
+        (IgnoreRequest("Forbidden by robots.txt"), "robots"),
+        (IgnoreRequest("max redirections reached"), "redirect_loop"),
+        (SkipRequest("off_scope", "redirected off host"), "off_scope"),
+        (HttpError(Response("http://h/a", status=503), "503"), "http_503"),
+    ],
+)
 def test_download_failures_map_to_skip_reasons(exc: BaseException, reason: str) -> None:
     skip = classify_failure(exc, attempts=3)
     assert skip is not None and skip.reason == reason
@@ -280,8 +342,10 @@ def test_scope_middleware_fails_a_redirect_off_the_host_and_a_redirect_back() ->
     crawler = get_crawler(PortalSpider, {})
     crawler.spider = PortalSpider.from_crawler(crawler, start_url="http://127.0.0.1:8000/")
     middleware = ScopeMiddleware.from_crawler(crawler)
-    request = Request("http://127.0.0.1:8000/a/b/202501/t20250101_1.html?loop=1",
-                      meta={"redirect_urls": ["http://127.0.0.1:8000/a/b/202501/t20250101_1.html"]})
+    request = Request(
+        "http://127.0.0.1:8000/a/b/202501/t20250101_1.html?loop=1",
+        meta={"redirect_urls": ["http://127.0.0.1:8000/a/b/202501/t20250101_1.html"]},
+    )
     off = Response(request.url, status=302, headers={"Location": "http://127.0.0.2:8000/x.html"})
     with pytest.raises(SkipRequest, match="off_scope"):
         middleware.process_response(request, off)
@@ -307,4 +371,3 @@ def test_a_tracking_variant_is_found_and_skipped_as_a_duplicate_of_the_plain_url
     assert [r.url for r in requests] == [plain]
     assert crawler.stats.get_value("newsarchive/articles_found") == 2
     assert article_id(plain) == "1"
-

@@ -44,7 +44,7 @@ def test_second_crawl_fetches_only_list_pages_robots_and_sitemap(replica: Replic
 
     refreshed = crawl(replica.url, out, *FAKE_CLEAN, "--crawl-id", "inc-3", "--refresh")
     assert refreshed.returncode == 0, refreshed.stderr
-    refetched = article_paths(replica.log()[before + len(served):])
+    refetched = article_paths(replica.log()[before + len(served) :])
     assert len(set(refetched)) == ARTICLES
     manifest = json.loads((out / "manifests" / "inc-3.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["unchanged"] == ARTICLES
@@ -121,5 +121,5 @@ def test_date_bounds_are_inclusive() -> None:
 def test_durations() -> None:
     assert parse_duration("6h") == timedelta(hours=6)
     assert parse_duration("7d") == timedelta(days=7)
-    with pytest.raises(ValueError, match="e.g. 30m"):
+    with pytest.raises(ValueError, match=r"e\.g\. 30m"):
         parse_duration("6 hours")

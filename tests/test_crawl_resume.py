@@ -32,7 +32,9 @@ def start_and_stop(replica: Replica, out: Path, jobdir: Path, signum: int) -> tu
     """Start a slow crawl, send `signum` once STOP_AFTER article requests reached the replica; exit code and articles fetched."""
     before = len(replica.log())
     command = crawl_command(replica.url, out, *FAKE_CLEAN, *SLOW, "--jobdir", str(jobdir))
-    process = subprocess.Popen(command, cwd=out.parent, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=out.parent, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + WAIT
         while len(article_paths(replica.log()[before:])) < STOP_AFTER:
@@ -40,7 +42,7 @@ def start_and_stop(replica: Replica, out: Path, jobdir: Path, signum: int) -> tu
             assert time.monotonic() < deadline, "the crawl did not reach the articles in time"
             time.sleep(0.05)
         process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=WAIT)
+        _stdout, _stderr = process.communicate(timeout=WAIT)
     finally:
         if process.poll() is None:
             process.kill()
@@ -71,11 +73,13 @@ def test_sigint_stops_and_the_jobdir_resumes_where_it_stopped(replica: Replica, 
 
 def test_after_sigkill_a_rerun_with_the_same_jobdir_ends_complete(replica: Replica, tmp_path: Path) -> None:
     out, jobdir = tmp_path / "archive-data", tmp_path / "job"
-    code, first = start_and_stop(replica, out, jobdir, signal.SIGKILL)
+    code, _first = start_and_stop(replica, out, jobdir, signal.SIGKILL)
     assert code == -signal.SIGKILL
     rerun = crawl(replica.url, out, *FAKE_CLEAN, "--jobdir", str(jobdir))
     assert rerun.returncode == 0, rerun.stderr
     assert "did not stop cleanly" in rerun.stderr  # the killed crawl's stale queue was discarded
     assert archived_ids(out) == {entry["id"] for entry in replica.index()}
-    verify = subprocess.run([sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr

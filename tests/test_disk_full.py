@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
 
 from archive.verify import verify_archive
 from archive.writer import HashingSink
-
-from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
 from scraper.items import SkippedUrl
 from scraper.pipelines.store import ArchiveOptions, ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
@@ -52,7 +51,9 @@ def manifests(out: Path) -> list[str]:
     return sorted(path.stem for path in (out / "manifests").glob("*.json"))
 
 
-def test_a_full_disk_stops_the_crawl_with_the_cause_and_what_was_committed_still_verifies(portal: Replica, archive: Path) -> None:
+def test_a_full_disk_stops_the_crawl_with_the_cause_and_what_was_committed_still_verifies(
+    portal: Replica, archive: Path
+) -> None:
     result = crawl(portal.url, archive, *FAKE_CLEAN, "--refresh", "--crawl-id", "full", preexec_fn=limit_file_size)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"cannot write to the archive {archive}" in result.stderr
@@ -93,7 +94,9 @@ def test_a_read_only_archive_directory_fails_the_crawl_before_any_request(portal
         pytest.skip("running as root without user namespaces: no way to make a directory read-only here")
     served_before = len(portal.log())
     try:
-        result = subprocess.run(command, cwd=archive.parent, env=crawl_env(), capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+        result = subprocess.run(
+            command, cwd=archive.parent, env=crawl_env(), capture_output=True, text=True, timeout=CRAWL_TIMEOUT
+        )
     finally:
         for path in (archive, *archive.rglob("*")):
             if not path.is_symlink():

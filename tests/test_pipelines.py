@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archive.schema import text_sha256, validate_record
 from scrapy.utils.test import get_crawler
 
-from scraper.cleaner.article import Article, CleaningReport, CleanError, Image
+from archive.schema import text_sha256, validate_record
+from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
 from scraper.pipelines.clean import CleanPipeline
 from scraper.pipelines.records import build_quarantine, build_record, content_sha256

@@ -21,7 +21,8 @@ PORTAL_TABLE = [
     ("潛力。”10年后", "潛力?!?0年后"),
     ("有限。”</p>", "有限?!?/p>"),
     pytest.param(
-        "細胞治療中心，提升", "細胞治療???,提升",
+        "細胞治療中心，提升",
+        "細胞治療???,提升",
         marks=pytest.mark.xfail(
             strict=True,
             reason="the original of `細胞治療???,` is unknown (two or three characters lost): "
@@ -56,8 +57,7 @@ def test_raw_gbk_page_carries_pinyin_readings_as_gbk_bytes() -> None:
 def test_decoded_page_shows_question_marks_where_quotes_followed_a_full_stop() -> None:
     portal = Portal(seed=2, articles=60)
     article = next(
-        a for a in portal.articles
-        if a.charset_variant == "utf8-decoded" and any("。”" in b.text for b in a.blocks)
+        a for a in portal.articles if a.charset_variant == "utf8-decoded" and any("。”" in b.text for b in a.blocks)
     )
     text = portal.page(article.path)[2].decode("utf-8")
     assert "?!" in text

@@ -36,8 +36,16 @@ RETRIES = 2
 
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[Replica]:
-    with start_replica(articles=40, seed=7, faults="all", fault_seed=3, fault_retries=RETRIES,
-                       fault_hold=HOLD, fault_drip=DRIP, fault_oversize=OVERSIZE) as running:
+    with start_replica(
+        articles=40,
+        seed=7,
+        faults="all",
+        fault_seed=3,
+        fault_retries=RETRIES,
+        fault_hold=HOLD,
+        fault_drip=DRIP,
+        fault_oversize=OVERSIZE,
+    ) as running:
         yield running
 
 
@@ -124,12 +132,14 @@ def test_faults_endpoint_lists_every_fault_with_its_transience(expected: dict[st
     assert {e["fault"] for e in expected.values()} == set(FAULT_NAMES)
     for e in expected.values():
         assert e["transient"] is (e["fault"] in TRANSIENT)
-        assert e["obtainable"] is not (e["fault"] in PERMANENT or e["fault"] in ("robots", "sitemap_bomb",
-                                                                               "sitemap_malformed"))
+        assert e["obtainable"] is not (
+            e["fault"] in PERMANENT or e["fault"] in ("robots", "sitemap_bomb", "sitemap_malformed")
+        )
 
 
 def test_server_error_heals_after_retries_and_429_says_when(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+    faulty: Replica, expected: dict[str, dict[str, object]]
+) -> None:
     for fault in ("5xx", "429"):
         url = url_with(expected, fault)
         failures = [request(url) for _ in range(RETRIES)]
@@ -149,7 +159,8 @@ def test_reset_drops_the_connection_then_heals(faulty: Replica, expected: dict[s
 
 
 def test_timeout_holds_longer_than_a_short_client_timeout(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+    faulty: Replica, expected: dict[str, dict[str, object]]
+) -> None:
     url = url_with(expected, "timeout")
     for _ in range(RETRIES):
         with pytest.raises(TimeoutError):
@@ -158,7 +169,8 @@ def test_timeout_holds_longer_than_a_short_client_timeout(
 
 
 def test_truncated_body_is_shorter_than_its_content_length(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+    faulty: Replica, expected: dict[str, dict[str, object]]
+) -> None:
     url = url_with(expected, "truncated")
     for _ in range(RETRIES):
         with pytest.raises(http.client.IncompleteRead) as caught:
@@ -200,7 +212,8 @@ def test_redirect_loop_never_ends(faulty: Replica, expected: dict[str, dict[str,
 
 
 def test_offhost_redirect_points_to_another_loopback_host(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+    faulty: Replica, expected: dict[str, dict[str, object]]
+) -> None:
     url = url_with(expected, "offhost_redirect")
     status, headers, _ = request(url)
     location = urlsplit(headers["Location"])
@@ -231,7 +244,8 @@ def test_bad_bodies_come_with_200(faulty: Replica, expected: dict[str, dict[str,
 
 
 def test_robots_disallows_a_column_and_names_the_bad_sitemaps(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+    faulty: Replica, expected: dict[str, dict[str, object]]
+) -> None:
     robots = faulty.get("/robots.txt").decode("ascii")
     blocked = [url for url, e in expected.items() if e["fault"] == "robots"]
     disallow = expected[blocked[0]]["detail"]["disallow"]  # type: ignore[index]
@@ -241,14 +255,12 @@ def test_robots_disallows_a_column_and_names_the_bad_sitemaps(
         assert f"Sitemap: {url_with(expected, fault)}\n" in robots
 
 
-def test_bomb_sitemap_is_served_small_and_unexpanded(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+def test_bomb_sitemap_is_served_small_and_unexpanded(faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
     body = request(url_with(expected, "sitemap_bomb"))[2]
     assert b"<!ENTITY lol9" in body and len(body) < 4096
 
 
-def test_log_records_fault_and_attempt_per_request(
-        faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
+def test_log_records_fault_and_attempt_per_request(faulty: Replica, expected: dict[str, dict[str, object]]) -> None:
     url = url_with(expected, "empty")
     request(url)
     request(url)

@@ -15,8 +15,20 @@ from scraper.replica.site import COLUMNS, PAGE_SIZE, Portal
 from scraper.replica.variants import BOM, VARIANT_NAMES, damage_page
 
 TRUTH_KEYS = {
-    "id", "url", "title", "published_at", "source", "reporters", "section", "breadcrumb",
-    "paragraphs", "subheadings", "captions", "images", "text", "charset_variant",
+    "id",
+    "url",
+    "title",
+    "published_at",
+    "source",
+    "reporters",
+    "section",
+    "breadcrumb",
+    "paragraphs",
+    "subheadings",
+    "captions",
+    "images",
+    "text",
+    "charset_variant",
 }
 BASE = "http://127.0.0.1:8000"
 
@@ -92,7 +104,7 @@ def test_list_pages_paginate_and_link_every_article_of_a_column_once(portal: Por
             hrefs = re.findall(rb'<li><a href="(\./\d{6}/t\d{8}_\d+\.html)"', body)
             assert len(hrefs) <= PAGE_SIZE
             linked += [urljoin(url, h.decode("ascii")) for h in hrefs]
-            following = re.search(rb'<a href="(index_\d+\.html)">', body[body.find(b"</script>"):])
+            following = re.search(rb'<a href="(index_\d+\.html)">', body[body.find(b"</script>") :])
             nxt = following.group(1).decode() if following and pages_seen + 1 < total else ""
             name, pages_seen = nxt, pages_seen + 1
         expected = [a.path for a in portal.column_articles(column)]
@@ -102,7 +114,7 @@ def test_list_pages_paginate_and_link_every_article_of_a_column_once(portal: Por
 
 
 def test_sitemap_lists_every_article_with_lastmod(portal: Portal) -> None:
-    status, headers, body = portal.page("/sitemap.xml")
+    _status, _headers, body = portal.page("/sitemap.xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = ET.fromstring(body).findall("s:url", ns)
     assert [u.findtext("s:loc", namespaces=ns) for u in urls] == [portal.absolute(a.path) for a in portal.articles]
@@ -131,7 +143,7 @@ def test_home_links_channels_columns_and_the_20_latest(portal: Portal) -> None:
 def test_images_of_the_truth_are_served(portal: Portal) -> None:
     article = next(a for a in portal.articles if portal.truth(a.id)["images"])
     for image in portal.truth(article.id)["images"]:
-        status, headers, body = portal.page(image["url"][len(BASE):])
+        status, headers, _body = portal.page(image["url"][len(BASE) :])
         assert status == 200 and ("Content-Type", "image/jpeg") in headers
 
 
@@ -160,14 +172,20 @@ def _served(portal: Portal, variant: str) -> tuple[str, str, bytes]:
     return dict(headers)["Content-Type"], article.title, body
 
 
-@pytest.mark.parametrize(("variant", "header", "meta"), [
-    ("gb2312", "text/html; charset=gb2312", b"charset=gb2312"),
-    ("gbk-meta-only", "text/html", b"charset=gbk"),
-    ("header-meta-disagree", "text/html; charset=utf-8", b"charset=gb2312"),
-    ("no-charset", "text/html", None),
-])
+@pytest.mark.parametrize(
+    ("variant", "header", "meta"),
+    [
+        ("gb2312", "text/html; charset=gb2312", b"charset=gb2312"),
+        ("gbk-meta-only", "text/html", b"charset=gbk"),
+        ("header-meta-disagree", "text/html; charset=utf-8", b"charset=gb2312"),
+        ("no-charset", "text/html", None),
+    ],
+)
 def test_raw_variants_send_damaged_gbk_bytes_with_their_declarations(
-    portal: Portal, variant: str, header: str, meta: bytes | None,
+    portal: Portal,
+    variant: str,
+    header: str,
+    meta: bytes | None,
 ) -> None:
     content_type, title, body = _served(portal, variant)
     assert content_type == header
@@ -180,10 +198,13 @@ def test_raw_variants_send_damaged_gbk_bytes_with_their_declarations(
     assert damage_page(title) in body
 
 
-@pytest.mark.parametrize(("variant", "header"), [
-    ("utf8-decoded", "text/html; charset=utf-8"),
-    ("utf8-bom-decoded", "text/html; charset=gb2312"),
-])
+@pytest.mark.parametrize(
+    ("variant", "header"),
+    [
+        ("utf8-decoded", "text/html; charset=utf-8"),
+        ("utf8-bom-decoded", "text/html; charset=gb2312"),
+    ],
+)
 def test_decoded_variants_send_the_servers_lossy_text_as_utf8(portal: Portal, variant: str, header: str) -> None:
     content_type, title, body = _served(portal, variant)
     assert content_type == header

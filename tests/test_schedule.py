@@ -30,7 +30,9 @@ def test_cron_refuses_an_interval_it_cannot_keep_and_points_to_systemd() -> None
         cron_fields(timedelta(hours=7))
 
 
-def test_crontab_line_runs_an_incremental_crawl_with_absolute_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_crontab_line_runs_an_incremental_crawl_with_absolute_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "archive-data"
     assert main(["schedule", "--every", "6h", "--start-url", URL, "--out", str(out), "--since", "2025-01-01"]) == 0
     line = capsys.readouterr().out.strip()
@@ -40,7 +42,10 @@ def test_crontab_line_runs_an_incremental_crawl_with_absolute_paths(tmp_path: Pa
 
 
 def test_systemd_units_carry_the_interval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schedule", "--every", "7h", "--start-url", URL, "--out", str(tmp_path / "a"), "--format", "systemd"]) == 0
+    assert (
+        main(["schedule", "--every", "7h", "--start-url", URL, "--out", str(tmp_path / "a"), "--format", "systemd"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "# --- newsarchive-crawl.service" in printed and "# --- newsarchive-crawl.timer" in printed
     assert "OnUnitInactiveSec=7h" in printed
@@ -61,9 +66,22 @@ def fake_crontab(tmp_path: Path) -> tuple[Path, Path]:
     return program, table
 
 
-def test_install_without_yes_refuses_and_leaves_the_crontab_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_without_yes_refuses_and_leaves_the_crontab_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     program, table = fake_crontab(tmp_path)
-    args = ["schedule", "--every", "1d", "--start-url", URL, "--out", str(tmp_path / "a"), "--install", "--crontab", str(program)]
+    args = [
+        "schedule",
+        "--every",
+        "1d",
+        "--start-url",
+        URL,
+        "--out",
+        str(tmp_path / "a"),
+        "--install",
+        "--crontab",
+        str(program),
+    ]
     assert main(args) == 2
     assert "add --yes" in capsys.readouterr().err
     assert not table.exists()
@@ -72,7 +90,17 @@ def test_install_without_yes_refuses_and_leaves_the_crontab_alone(tmp_path: Path
 def test_install_replaces_its_own_line_and_keeps_the_others(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     program, table = fake_crontab(tmp_path)
     table.write_text("0 1 * * * backup.sh\n", encoding="utf-8")
-    base = ["schedule", "--start-url", URL, "--out", str(tmp_path / "a"), "--install", "--yes", "--crontab", str(program)]
+    base = [
+        "schedule",
+        "--start-url",
+        URL,
+        "--out",
+        str(tmp_path / "a"),
+        "--install",
+        "--yes",
+        "--crontab",
+        str(program),
+    ]
     assert main([*base, "--every", "1d"]) == 0
     assert main([*base, "--every", "6h"]) == 0
     lines = table.read_text(encoding="utf-8").splitlines()
@@ -81,9 +109,13 @@ def test_install_replaces_its_own_line_and_keeps_the_others(tmp_path: Path, caps
     assert "installed in your crontab" in capsys.readouterr().out
 
 
-def test_the_printed_cron_command_crawls_into_the_archive(replica: Replica, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_printed_cron_command_crawls_into_the_archive(
+    replica: Replica, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "archive-data"
-    assert main(["schedule", "--every", "1h", "--start-url", replica.url, "--out", str(out), "--max-articles", "3"]) == 0
+    assert (
+        main(["schedule", "--every", "1h", "--start-url", replica.url, "--out", str(out), "--max-articles", "3"]) == 0
+    )
     line = capsys.readouterr().out.strip()
     command = " ".join(line.split(" ")[5:])  # what cron hands to /bin/sh, after the five time fields
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

@@ -73,7 +73,9 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 except OSError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"scrapyd did not start: {(home / 'scrapyd.out').read_text(errors='replace')[-2000:]}")
+                    raise RuntimeError(
+                        f"scrapyd did not start: {(home / 'scrapyd.out').read_text(errors='replace')[-2000:]}"
+                    )
                 time.sleep(POLL)
             yield url
         finally:
@@ -115,7 +117,9 @@ def wait_for_job(scrapyd: str, job: str) -> dict[str, Any]:
     raise AssertionError(f"job {job} not finished after {JOB_TIMEOUT:.0f} s: {jobs}")
 
 
-def test_scrapyd_runs_a_deployed_crawl_that_writes_a_valid_archive(scrapyd: str, replica: Replica, tmp_path: Path) -> None:
+def test_scrapyd_runs_a_deployed_crawl_that_writes_a_valid_archive(
+    scrapyd: str, replica: Replica, tmp_path: Path
+) -> None:
     project = project_copy(tmp_path / "project", scrapyd)
     deployed = subprocess.run(
         [str(BIN / "scrapyd-deploy"), "--version", "r1"], cwd=project, capture_output=True, text=True, timeout=180
@@ -125,10 +129,16 @@ def test_scrapyd_runs_a_deployed_crawl_that_writes_a_valid_archive(scrapyd: str,
     assert "portal" in get_json(scrapyd + "listspiders.json?project=newsarchive")["spiders"]
 
     out = tmp_path / "archive-data"
-    scheduled = post_json(scrapyd + "schedule.json", [
-        ("project", "newsarchive"), ("spider", "portal"), ("start_url", replica.url),
-        ("setting", f"ARCHIVE_DIR={out}"), ("setting", "ARCHIVE_CRAWL_ID=scrapyd-1"),
-    ])
+    scheduled = post_json(
+        scrapyd + "schedule.json",
+        [
+            ("project", "newsarchive"),
+            ("spider", "portal"),
+            ("start_url", replica.url),
+            ("setting", f"ARCHIVE_DIR={out}"),
+            ("setting", "ARCHIVE_CRAWL_ID=scrapyd-1"),
+        ],
+    )
     assert scheduled["status"] == "ok", scheduled
     finished = wait_for_job(scrapyd, scheduled["jobid"])
 
@@ -136,5 +146,7 @@ def test_scrapyd_runs_a_deployed_crawl_that_writes_a_valid_archive(scrapyd: str,
     assert manifest_path.is_file(), f"no manifest; job {finished}"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert manifest["summary"]["archived"] == replica.articles
-    verify = subprocess.run([sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [sys.executable, "-m", "scraper", "verify", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr

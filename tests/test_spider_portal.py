@@ -79,7 +79,7 @@ def test_list_url(url: str, expected: bool) -> None:
 
 
 def test_extract_hrefs_handles_quotes_and_entities() -> None:
-    body = b'<a href="a.html?x=1&amp;y=2">1</a><A HREF=\'b.html\'>2</A><a class=x href=c.html>3</a>'
+    body = b"<a href=\"a.html?x=1&amp;y=2\">1</a><A HREF='b.html'>2</A><a class=x href=c.html>3</a>"
     assert extract_hrefs(body) == ["a.html?x=1&y=2", "b.html", "c.html"]
 
 
@@ -139,7 +139,7 @@ def test_other_port_is_off_host() -> None:
 def test_sitemap_entries_are_followed_on_host_only() -> None:
     spider = make_spider()
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE urlset [<!ENTITY big "{'x' * 10}">]>
+<!DOCTYPE urlset [<!ENTITY big "{"x" * 10}">]>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 <url><loc>{BASE}/tech/kj/202401/t20240131_7.html</loc></url>
 <url><loc>http://spam.example.com/tech/kj/202401/t20240131_8.html</loc></url>

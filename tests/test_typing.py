@@ -14,6 +14,9 @@ def test_mypy_clean(tmp_path: Path) -> None:
     # A fresh cache in tmp_path: a stale shared cache cannot hide or invent errors.
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"), *TYPED_PATHS],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,6 +5,7 @@ Run `python tools/build_charmodel.py` to regenerate scraper/cleaner/data/.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -20,10 +21,26 @@ CJK_RANGE = range(0x3400, 0xA000)
 # jieba's list has no punctuation; these shares of all characters are typical of
 # news prose (a full stop every ~30 characters, a comma every ~15).
 PUNCTUATION_SHARE = {
-    "，": 1 / 15, "。": 1 / 32, "、": 1 / 90, "“": 1 / 120, "”": 1 / 120,
-    "：": 1 / 300, "；": 1 / 500, "？": 1 / 600, "！": 1 / 900, "（": 1 / 700,
-    "）": 1 / 700, "《": 1 / 500, "》": 1 / 500, "—": 1 / 600, "…": 1 / 2000,
-    "‘": 1 / 2000, "’": 1 / 2000, "·": 1 / 2000, "％": 1 / 5000, "①": 1 / 20000,
+    "，": 1 / 15,
+    "。": 1 / 32,
+    "、": 1 / 90,
+    "“": 1 / 120,
+    "”": 1 / 120,
+    "：": 1 / 300,
+    "；": 1 / 500,
+    "？": 1 / 600,
+    "！": 1 / 900,
+    "（": 1 / 700,
+    "）": 1 / 700,
+    "《": 1 / 500,
+    "》": 1 / 500,
+    "—": 1 / 600,
+    "…": 1 / 2000,
+    "‘": 1 / 2000,
+    "’": 1 / 2000,
+    "·": 1 / 2000,
+    "％": 1 / 5000,
+    "①": 1 / 20000,
 }
 
 
@@ -51,7 +68,7 @@ def main() -> None:
     for word, freq in words:
         for ch in word:
             chars[ch] += freq
-        for a, b in zip(word, word[1:]):
+        for a, b in itertools.pairwise(word):
             pairs[a + b] += freq
     # Variants the converters never produce (癥 for 症) get a share of their Simplified form.
     t2s = opencc.OpenCC("t2s")

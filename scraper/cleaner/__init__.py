@@ -20,7 +20,7 @@ from scraper.cleaner.markers import resolve_markers, strip_marker_tags
 from scraper.cleaner.punctuation import remove_leaked_markup, restore_fullwidth
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
 
-__all__ = ["Article", "CleanError", "clean_page", "clean_text", "article_id", "restore_fragment"]
+__all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "restore_fragment"]
 
 ARTICLE_ID = re.compile(r"/t\d{8}_(\d+)\.s?html?$")
 MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any article page; bounds the repair's work
@@ -55,8 +55,9 @@ def reporters_from_byline(byline: str | None) -> list[str]:
     return [name for name in re.split(r"[\s,，、]+", match.group(1)) if NAME.match(name)]
 
 
-def clean_page(body: bytes, url: str | None = None, headers: Mapping[str, str] | None = None,
-               strict: bool = True) -> Article:
+def clean_page(
+    body: bytes, url: str | None = None, headers: Mapping[str, str] | None = None, strict: bool = True
+) -> Article:
     """Restore an article from a raw HTTP body.
 
     Raises CleanError when the page holds no article (with `strict`, also when its
@@ -80,8 +81,7 @@ def clean_text(text: str, url: str | None = None, strict: bool = False) -> Artic
     return _finish(extract_text(repaired.text), repaired, url, None, strict)
 
 
-def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: str | None,
-            strict: bool) -> Article:
+def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: str | None, strict: bool) -> Article:
     if strict and found.layout != "portal":
         raise CleanError("no article body found (layout is not the portal's)")
     if not found.title or not any(b.kind == "paragraph" for b in found.blocks):

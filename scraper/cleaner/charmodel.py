@@ -55,15 +55,25 @@ def char_cost(ch: str) -> float:
 
 
 SENTENCE_END, CLAUSE_MARK, OPENING, CLOSING, HAN, SYMBOL = range(6)
-_CLASS_OF = {**dict.fromkeys("。？！", SENTENCE_END), **dict.fromkeys("，、；：", CLAUSE_MARK),
-             **dict.fromkeys("“‘《（「『", OPENING), **dict.fromkeys("”’》）」』", CLOSING)}
+_CLASS_OF = {
+    **dict.fromkeys("。？！", SENTENCE_END),
+    **dict.fromkeys("，、；：", CLAUSE_MARK),
+    **dict.fromkeys("“‘《（「『", OPENING),
+    **dict.fromkeys("”’》）」』", CLOSING),
+}
 # Extra cost of one class following another in prose: two stops in a row or a
 # stop right after an opening quote almost never occur; `。”` is common.
 _CLASS_FOLLOW_COST = {
-    (SENTENCE_END, CLOSING): -1.5, (SENTENCE_END, OPENING): -0.5,
-    (SENTENCE_END, SENTENCE_END): 8.0, (SENTENCE_END, CLAUSE_MARK): 8.0,
-    (CLAUSE_MARK, SENTENCE_END): 8.0, (CLAUSE_MARK, CLAUSE_MARK): 8.0, (CLAUSE_MARK, CLOSING): 4.0,
-    (OPENING, SENTENCE_END): 8.0, (OPENING, CLAUSE_MARK): 8.0, (OPENING, CLOSING): 8.0,
+    (SENTENCE_END, CLOSING): -1.5,
+    (SENTENCE_END, OPENING): -0.5,
+    (SENTENCE_END, SENTENCE_END): 8.0,
+    (SENTENCE_END, CLAUSE_MARK): 8.0,
+    (CLAUSE_MARK, SENTENCE_END): 8.0,
+    (CLAUSE_MARK, CLAUSE_MARK): 8.0,
+    (CLAUSE_MARK, CLOSING): 4.0,
+    (OPENING, SENTENCE_END): 8.0,
+    (OPENING, CLAUSE_MARK): 8.0,
+    (OPENING, CLOSING): 8.0,
     (SENTENCE_END, SYMBOL): -2.0,
 }
 

@@ -46,8 +46,12 @@ def clean_main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("path", help="an HTML file saved from the portal, a text capture, or - for stdin")
     parser.add_argument("--url", help="the page's URL (gives the article id and absolute image URLs)")
-    parser.add_argument("--format", choices=("json", "text"), default="json",
-                        help="json: the full record; text: title then paragraphs, one per line")
+    parser.add_argument(
+        "--format",
+        choices=("json", "text"),
+        default="json",
+        help="json: the full record; text: title then paragraphs, one per line",
+    )
     args = parser.parse_args(argv)
     try:
         data = read_input(args.path)

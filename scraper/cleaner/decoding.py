@@ -84,7 +84,7 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return Decoded(name, "bom", None, body[len(bom):].decode(name, "replace"))
+            return Decoded(name, "bom", None, body[len(bom) :].decode(name, "replace"))
     for charset, source in ((header_charset(headers), "header"), (meta_charset(body), "meta")):
         if charset:
             decoded = _read(body, charset, source)

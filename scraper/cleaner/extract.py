@@ -177,7 +177,7 @@ def extract_text(text: str) -> Extracted:
         found.title = found.blocks.pop(0).text if found.blocks else ""
         return found
     found.breadcrumb = split_breadcrumb(lines[crumb])
-    header = [line for line in lines[crumb + 1:time_at] if line.strip()]
+    header = [line for line in lines[crumb + 1 : time_at] if line.strip()]
     for line in header:
         source = SOURCE_PATTERN.search(line)
         if source:
@@ -185,7 +185,7 @@ def extract_text(text: str) -> Extracted:
         elif not found.title:
             found.title = _clean(line)
     found.published = published_iso(lines[time_at])
-    body = [line for line in lines[time_at + 1:] if line.strip()]
+    body = [line for line in lines[time_at + 1 :] if line.strip()]
     if body and "記者" in body[-1]:
         found.byline = _clean(body.pop())
     found.blocks = [_text_block(line) for line in body]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-_TAGGED = re.compile("\ufffd([\U000E0030-\U000E0039]+)\U000E007F")
-_TAG_CHARS = re.compile("[\U000E0000-\U000E007F]")
+_TAGGED = re.compile("\ufffd([\U000e0030-\U000e0039]+)\U000e007f")
+_TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")
 
 
 def resolve_markers(text: str, reasons: list[str]) -> tuple[str, list[tuple[int, str]]]:
@@ -22,7 +22,7 @@ def resolve_markers(text: str, reasons: list[str]) -> tuple[str, list[tuple[int,
     last = 0
     length = 0
     for match in _TAGGED.finditer(text):
-        pieces.append(text[last:match.start()])
+        pieces.append(text[last : match.start()])
         length += match.start() - last
         index = int("".join(chr(ord(c) - 0xE0000) for c in match.group(1)))
         spots.append((length, reasons[index] if index < len(reasons) else "unknown"))

@@ -18,13 +18,13 @@ def _resync(truth: str, output: str, i: int, j: int) -> tuple[int, int, int]:
     best: tuple[int, int, int] | None = None
     for a in range(RESYNC_WINDOW + 1):
         for b in range(RESYNC_WINDOW + 1):
-            gap_out = output[j:j + b]
+            gap_out = output[j : j + b]
             markers = gap_out.count(MARKER)
             errors = max(0, max(a - markers * MARKER_SPAN, 0), b - markers) if markers else max(a, b)
             if best is not None and errors >= best[2]:
                 continue
             ahead = min(RESYNC_CONFIRM, len(truth) - i - a, len(output) - j - b)
-            if ahead < 0 or truth[i + a:i + a + ahead] != output[j + b:j + b + ahead]:
+            if ahead < 0 or truth[i + a : i + a + ahead] != output[j + b : j + b + ahead]:
                 continue
             if ahead < RESYNC_CONFIRM and (i + a + ahead < len(truth) or j + b + ahead < len(output)):
                 continue

@@ -13,7 +13,9 @@ _CJK_PUNCT = "，。、；：？！“”‘’（）《》「」『』…—·"
 
 def is_cjk(ch: str) -> bool:
     """A Han character or Chinese punctuation (what makes a context Chinese)."""
-    return len(ch) == 1 and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd")
+    return len(ch) == 1 and (
+        "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in _CJK_PUNCT or ch == "\ufffd"
+    )
 
 
 def _is_swappable(ch: str) -> bool:
@@ -26,7 +28,7 @@ def _next_significant(text: str) -> list[str]:
     for i in range(len(text) - 1, -1, -1):
         result[i] = result[i + 1] if _is_swappable(text[i]) else text[i]
     # result[i] covers text[i:]; callers ask for what follows i, so shift by one.
-    return result[1:] + [""]
+    return [*result[1:], ""]
 
 
 def _closing_paren(text: str, start: int) -> int | None:

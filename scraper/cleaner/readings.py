@@ -6,7 +6,7 @@ A reading names the character whose two bytes stand just before it (PORTAL.md, l
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pypinyin.pinyin_dict import pinyin_dict
 
@@ -20,15 +20,16 @@ MAX_READING_LETTERS = 7  # "zhuang" plus one spare
 def _strip_tone(reading: str) -> frozenset[str]:
     """Toneless spellings: `lüè` is written `lve` (pypinyin) or `lue`."""
     plain_u = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-    with_v = "".join(c for c in unicodedata.normalize("NFD", reading.translate(_U_UMLAUT))
-                     if not unicodedata.combining(c))
+    with_v = "".join(
+        c for c in unicodedata.normalize("NFD", reading.translate(_U_UMLAUT)) if not unicodedata.combining(c)
+    )
     return frozenset({plain_u, with_v})
 
 
 _U_UMLAUT = str.maketrans({c: "v" for c in "ǖǘǚǜü"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def readings_of(ch: str) -> frozenset[str]:
     """Every reading of a character, toned and toneless.
 
@@ -52,5 +53,4 @@ def second_bytes_with_reading(first: int, reading: str) -> tuple[int, ...]:
     """
     if not is_lead(first):
         return ()
-    return tuple(b for b in range(0x40, 0xFF)
-                 if is_trail(b) and char_has_reading(decode_pair(first, b), reading))
+    return tuple(b for b in range(0x40, 0xFF) if is_trail(b) and char_has_reading(decode_pair(first, b), reading))

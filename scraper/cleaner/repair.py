@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-from scraper.cleaner.charmodel import HAN, OPENING, SYMBOL, ASCII_COST, char_class, char_cost, follow_cost, pair_cost
+from scraper.cleaner.charmodel import ASCII_COST, HAN, OPENING, SYMBOL, char_class, char_cost, follow_cost, pair_cost
 from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_private_use, is_trail
 from scraper.cleaner.readings import (
     MAX_READING_LETTERS,
@@ -32,7 +32,7 @@ class Marker:
     reason: str
 
 
-Token = Union[int, str, Marker]
+Token = int | str | Marker
 
 # Penalties are in the character model's units (negative log shares): a repair
 # must buy back its cost through the common characters it makes appear.
@@ -53,7 +53,7 @@ LATIN_START_COST = 4.0  # a Latin word right after a Chinese character: about on
 
 MARKER = "\ufffd"
 _TAG_BASE = 0xE0030  # invisible tag digits carry a marker's index through parsing
-_TAG_END = "\U000E007F"
+_TAG_END = "\U000e007f"
 PLAIN_ASCII = frozenset(range(0x80)) - {ord("("), ord("/")}
 
 
@@ -81,10 +81,16 @@ class RepairResult:
 class _Node:
     """One step of a candidate restoration, linked to the step before it."""
 
-    __slots__ = ("cost", "parent", "out", "last", "event")
+    __slots__ = ("cost", "event", "last", "out", "parent")
 
-    def __init__(self, cost: float, parent: _Node | None, out: str | Marker,
-                 last: bytes | None, event: tuple[Any, ...] | None = None) -> None:
+    def __init__(
+        self,
+        cost: float,
+        parent: _Node | None,
+        out: str | Marker,
+        last: bytes | None,
+        event: tuple[Any, ...] | None = None,
+    ) -> None:
         self.cost = cost
         self.parent = parent
         self.out = out
@@ -166,8 +172,7 @@ def _markup_follows(tokens: list[Token], i: int) -> bool:
     if i >= len(tokens) or tokens[i] != 0x2F:
         return False
     j = i + 1
-    while j < len(tokens) and isinstance(tokens[j], int) and (
-            0x61 <= tokens[j] <= 0x7A or 0x30 <= tokens[j] <= 0x39):  # type: ignore[operator]
+    while j < len(tokens) and isinstance(tokens[j], int) and (0x61 <= tokens[j] <= 0x7A or 0x30 <= tokens[j] <= 0x39):  # type: ignore[operator]
         j += 1
     return j > i + 1 and j < len(tokens) and tokens[j] == 0x3E
 
@@ -209,8 +214,9 @@ def _choice_cost(ch: str, node: _Node, next_lead: int | None = None) -> float:
 CHOICES_KEPT = 3  # candidates carried on, so the characters after them can still decide
 
 
-def _best_pairs(node: _Node, firsts: Iterable[int], seconds: Iterable[int], next_lead: int | None = None,
-                block_ends: bool = False) -> list[tuple[str, int, int, float, list[str]]]:
+def _best_pairs(
+    node: _Node, firsts: Iterable[int], seconds: Iterable[int], next_lead: int | None = None, block_ends: bool = False
+) -> list[tuple[str, int, int, float, list[str]]]:
     """The cheapest characters among pairs (first, second): each with its bytes, cost and rivals."""
     scored: list[tuple[float, str, int, int]] = []
     for first in firsts:
@@ -222,9 +228,10 @@ def _best_pairs(node: _Node, firsts: Iterable[int], seconds: Iterable[int], next
                     cost += OPENING_AT_BLOCK_END_COST
                 scored.append((cost, ch, first, second))
     scored.sort()
-    names = [c for _, c, _, _ in scored[:CHOICES_KEPT + 1]]
-    return [(ch, first, second, cost, [n for n in names if n != ch])
-            for cost, ch, first, second in scored[:CHOICES_KEPT]]
+    names = [c for _, c, _, _ in scored[: CHOICES_KEPT + 1]]
+    return [
+        (ch, first, second, cost, [n for n in names if n != ch]) for cost, ch, first, second in scored[:CHOICES_KEPT]
+    ]
 
 
 BEAM = 15.0  # paths this much costlier than the best never came back in the replica's 300 pages
@@ -240,8 +247,7 @@ class _Lattice:
 
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
-        self.agenda: dict[int, dict[tuple[Any, bytes | None], _Node]] = {
-            0: {(None, None): _Node(0.0, None, "", None)}}
+        self.agenda: dict[int, dict[tuple[Any, bytes | None], _Node]] = {0: {(None, None): _Node(0.0, None, "", None)}}
 
     def push(self, index: int, pending: Any, node: _Node) -> None:
         # Paths merge only when both the waiting byte and the last character agree:
@@ -299,8 +305,13 @@ class _Lattice:
         if i + 1 >= len(tokens) or i + 1 in self.agenda:
             return False
         lead, trail = tokens[i], tokens[i + 1]
-        return (isinstance(lead, int) and isinstance(trail, int) and 0x81 <= lead <= 0xFE
-                and 0x80 <= trail <= 0xFE and decode_pair(lead, trail) is not None)
+        return (
+            isinstance(lead, int)
+            and isinstance(trail, int)
+            and 0x81 <= lead <= 0xFE
+            and 0x80 <= trail <= 0xFE
+            and decode_pair(lead, trail) is not None
+        )
 
     def _pair_run(self, i: int, node: _Node) -> int:
         """Pairs of high bytes with a single path alive: nothing to decide, so no costs.
@@ -313,7 +324,7 @@ class _Lattice:
         while self._is_plain_pair(j):
             chars.append(decode_pair(tokens[j], tokens[j + 1]))  # type: ignore[arg-type]
             j += 2
-        last = bytes(tokens[j - 2:j])  # type: ignore[arg-type]
+        last = bytes(tokens[j - 2 : j])  # type: ignore[arg-type]
         self.push(j, None, _Node(node.cost, node, "".join(chars), last))
         return j
 
@@ -330,7 +341,9 @@ class _Lattice:
                 pass  # after Latin text, `??`, `?!` and `?2` are ordinary writing
             elif after == QMARK:
                 extra = QMARK_BEFORE_QMARK_COST
-            elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS):
+            elif after in ASCII_SYMBOLS or (
+                isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS
+            ):
                 extra = QMARK_BEFORE_SWAPPED_COST
             elif isinstance(after, int) and 0 <= after < 0x80 and chr(after).isalnum():
                 extra = QMARK_BEFORE_ALNUM_COST
@@ -400,11 +413,10 @@ class _Lattice:
         if ch is not None:
             event: tuple[Any, ...] = ("fullwidth",)
             cost = pair_cost(_prev_char(node), ch) + FULLWIDTH_PENALTY + doubt
-            self.push(i + 1, pair[1], _Node(node.cost + cost,
-                                            node, ch, bytes((lead, pair[0])), event))
+            self.push(i + 1, pair[1], _Node(node.cost + cost, node, ch, bytes((lead, pair[0])), event))
 
     def _four_byte(self, i: int, lead: int, node: _Node) -> bool:
-        raw = bytes([lead, *[t for t in self.tokens[i:i + 3] if isinstance(t, int) and t >= 0]])
+        raw = bytes([lead, *[t for t in self.tokens[i : i + 3] if isinstance(t, int) and t >= 0]])
         if len(raw) != 4:
             return False
         try:
@@ -453,8 +465,11 @@ class _Lattice:
             # Expected damage, not an oddity: priced like the lost byte itself.
             self.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node, Marker("an ASCII byte was lost"), None))
         elif isinstance(t, int) and 0 <= t < 0x80 and chr(t).isalnum():
-            self.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node,
-                                     Marker("an ASCII byte after a lost byte may be lost"), None))
+            self.push(
+                i,
+                None,
+                _Node(node.cost + SOFT_MARKER_COST, node, Marker("an ASCII byte after a lost byte may be lost"), None),
+            )
         else:
             self.push(i, None, node)
 
@@ -465,8 +480,9 @@ class _Lattice:
             pair = ASCII_TO_FULLWIDTH[t]
             for ch, lead, _, cost, others in _best_pairs(node, leads, [pair[0]], next_lead=pair[1]):
                 event = ("fullwidth", "choice", ch, others)
-                self.push(i + 1, pair[1], _Node(node.cost + cost + FULLWIDTH_PENALTY, node, ch,
-                                                bytes((lead, pair[0])), event))
+                self.push(
+                    i + 1, pair[1], _Node(node.cost + cost + FULLWIDTH_PENALTY, node, ch, bytes((lead, pair[0])), event)
+                )
         if isinstance(t, int) and t >= 0x61 and node.last:
             found = _match_reading(self.tokens, i, with_paren=False)
             if found:
@@ -483,8 +499,9 @@ class _Lattice:
         if isinstance(t, int) and 0 <= t < 0x80 and isinstance(after, int) and 0 <= after < 0x80:
             # Two ASCII bytes after a lost lead: the server swallowed the one between (`宮?2024)`
             # was `專項（2024）`); what follows is in step again. Expected damage, priced as such.
-            swallowed = _Node(node.cost + SOFT_MARKER_COST, node,
-                              Marker("a lost byte and the ASCII byte after it"), None)
+            swallowed = _Node(
+                node.cost + SOFT_MARKER_COST, node, Marker("a lost byte and the ASCII byte after it"), None
+            )
             self.from_aligned(i, swallowed)
         lost = _Node(node.cost + MARKER_COST, node, Marker("lost lead byte"), None)
         self.from_aligned(i, lost)

@@ -17,8 +17,31 @@ MIN_KEYWORDS = 3  # a title may hold one `|`; spam lists hold many keywords
 MAX_KEYWORD_CHARS = 24
 # Words that only SEO spam of this family uses; a list needs one of them to be spam
 # when it is not at the very top of the page.
-SPAM_WORDS = ("無碼", "无码", "字幕", "視頻", "视频", "亚洲", "亞洲", "精品", "在线", "在線",
-              "免费", "免費", "国产", "國產", "人妻", "偷拍", "自拍", "乱码", "亂碼", "高清", "毛片", "av", "aⅴ")
+SPAM_WORDS = (
+    "無碼",
+    "无码",
+    "字幕",
+    "視頻",
+    "视频",
+    "亚洲",
+    "亞洲",
+    "精品",
+    "在线",
+    "在線",
+    "免费",
+    "免費",
+    "国产",
+    "國產",
+    "人妻",
+    "偷拍",
+    "自拍",
+    "乱码",
+    "亂碼",
+    "高清",
+    "毛片",
+    "av",
+    "aⅴ",
+)
 
 
 def is_spam_line(line: str, at_top: bool = False) -> bool:

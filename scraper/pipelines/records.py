@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from archive.schema import FIELD_ORDER, SCHEMA_VERSION, text_sha256
-
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.portal import article_id
 
@@ -18,7 +17,7 @@ SKIP_PREFIX = "skipped:"
 
 # Fields copied from the cleaner's Article.to_dict() into the record as they are: the
 # archive's field order from `title` to `cleaning`.
-ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title"):FIELD_ORDER.index("cleaning") + 1]
+ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaning") + 1]
 
 
 def content_sha256(body: bytes) -> str:

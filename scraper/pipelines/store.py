@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any, Self
 
 import scrapy
-from archive.index import NEW, NEW_VERSION, UNCHANGED, ArchiveIndex
-from archive.layout import ArchiveLayout, check_name, utc_now_iso
-from archive.manifest import write_manifest
-from archive.quarantine import QuarantineWriter
-from archive.warc import WarcCapture, WarcPointer, payload_digest
-from archive.writer import ClosedFile, InvalidRecordError, JsonlWriter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.index import NEW, UNCHANGED, ArchiveIndex
+from archive.layout import ArchiveLayout, check_name, utc_now_iso
+from archive.manifest import write_manifest
+from archive.quarantine import QuarantineWriter
+from archive.warc import WarcCapture, WarcPointer, payload_digest
+from archive.writer import ClosedFile, InvalidRecordError, JsonlWriter
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.records import build_quarantine, build_skip_entry
 from scraper.spiders.portal import article_id, header_pairs
@@ -65,7 +65,9 @@ def write_error_message(root: Path, exc: OSError, doing: str) -> str:
     """
     code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
     where = f" ({exc.filename})" if exc.filename else ""
-    return f"cannot write to the archive {root} while writing {doing}{where}: {exc.strerror or exc}" + (f" ({code})" if code else "")
+    return f"cannot write to the archive {root} while writing {doing}{where}: {exc.strerror or exc}" + (
+        f" ({code})" if code else ""
+    )
 
 
 @dataclass
@@ -157,7 +159,9 @@ class ArchivePipeline:
         options = self.options
         manifest = self.layout.manifest_path(options.crawl_id)
         if manifest.exists():
-            raise FileExistsError(f"{manifest} exists: crawl id {options.crawl_id!r} was used; pick a new ARCHIVE_CRAWL_ID")
+            raise FileExistsError(
+                f"{manifest} exists: crawl id {options.crawl_id!r} was used; pick a new ARCHIVE_CRAWL_ID"
+            )
         if (options.root / "__init__.py").exists():
             # The default ARCHIVE_DIR "archive" is also the name of our source package at the repo root.
             raise FileExistsError(
@@ -178,10 +182,16 @@ class ArchivePipeline:
         # Writers first: they take the directory locks and set aside what a killed crawl left half-written.
         if options.warc:
             self.warc = WarcCapture(self.layout.warc_dir, options.crawl_id, info={"robots": "obey"})
-        self.articles = JsonlWriter(self.layout.articles_dir, options.crawl_id, before_commit=self._commit_warc, **sizes)
-        self.quarantine = QuarantineWriter(self.layout.quarantine_dir, options.crawl_id, before_commit=self._commit_warc, **sizes)
+        self.articles = JsonlWriter(
+            self.layout.articles_dir, options.crawl_id, before_commit=self._commit_warc, **sizes
+        )
+        self.quarantine = QuarantineWriter(
+            self.layout.quarantine_dir, options.crawl_id, before_commit=self._commit_warc, **sizes
+        )
         self.index = ArchiveIndex.open(options.root)
-        logger.info("archiving crawl %s into %s (%d articles already indexed)", options.crawl_id, options.root, len(self.index))
+        logger.info(
+            "archiving crawl %s into %s (%d articles already indexed)", options.crawl_id, options.root, len(self.index)
+        )
 
     def _commit_warc(self) -> None:
         """Commit the open WARC file before a JSONL file whose records may point into it."""
@@ -203,7 +213,9 @@ class ArchivePipeline:
         """Stop the crawl: an archive that cannot be written must not go on fetching pages it will lose."""
         if self.write_error is None:
             self.write_error = write_error_message(self.options.root, exc, doing)
-            logger.error("%s; stopping the crawl (files committed before are whole; run again once fixed)", self.write_error)
+            logger.error(
+                "%s; stopping the crawl (files committed before are whole; run again once fixed)", self.write_error
+            )
             if self.stats is not None:
                 self.stats.set_value(ARCHIVE_ERROR_STAT, self.write_error)
             if stop and self.crawler is not None and self.crawler.engine is not None:
@@ -227,8 +239,13 @@ class ArchivePipeline:
             reason = ""
         try:
             pointer = self.capture_exchange(
-                response.url, response.status, reason, header_pairs(response.headers), response.body,
-                header_pairs(request.headers), request.method,
+                response.url,
+                response.status,
+                reason,
+                header_pairs(response.headers),
+                response.body,
+                header_pairs(request.headers),
+                request.method,
             )
         except OSError as exc:
             self._write_failed(exc, f"the WARC capture of {response.url}")
@@ -237,8 +254,15 @@ class ArchivePipeline:
             self._pointers[response.url] = pointer
 
     def capture_exchange(
-        self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-        request_headers: list[tuple[str, str]], method: str = "GET", date: str | None = None,
+        self,
+        url: str,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        request_headers: list[tuple[str, str]],
+        method: str = "GET",
+        date: str | None = None,
     ) -> WarcPointer:
         """Write a response record, or a revisit when the archived latest version of this article has the same body.
 
@@ -248,12 +272,25 @@ class ArchivePipeline:
         ident = article_id(url)
         entry = self.index.get(ident) if ident is not None else None
         if (
-            entry is not None and status == 200 and entry.warc_file and entry.warc_record_id
-            and entry.warc_offset is not None and entry.content_sha256 == hashlib.sha256(body).hexdigest()
+            entry is not None
+            and status == 200
+            and entry.warc_file
+            and entry.warc_record_id
+            and entry.warc_offset is not None
+            and entry.content_sha256 == hashlib.sha256(body).hexdigest()
         ):
             self.warc.write_revisit(
-                url, status, reason, headers, request_headers, entry.warc_record_id, entry.url,
-                entry.fetched_at or "", payload_digest(body), method, date=date,
+                url,
+                status,
+                reason,
+                headers,
+                request_headers,
+                entry.warc_record_id,
+                entry.url,
+                entry.fetched_at or "",
+                payload_digest(body),
+                method,
+                date=date,
             )
             self._capture_count("revisits")
             return WarcPointer(entry.warc_file, entry.warc_record_id, entry.warc_offset)
@@ -275,7 +312,9 @@ class ArchivePipeline:
             pointer = self.capture_exchange(
                 page.url, page.status, page.reason, page.headers, page.body, page.request_headers, date=page.fetched_at
             )
-        record.update(warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset)
+        record.update(
+            warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset
+        )
 
     # --- items -----------------------------------------------------------------------------------
     def process_item(self, item: Any) -> Any:
@@ -303,7 +342,9 @@ class ArchivePipeline:
             return
         entry = build_skip_entry(item, self.options.crawl_id)
         if pointer is not None:
-            entry.update(warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset)
+            entry.update(
+                warc_file=pointer.warc_file, warc_record_id=pointer.warc_record_id, warc_offset=pointer.warc_offset
+            )
         self.quarantine.write(entry)
         self.skip_entries += 1
         self._count_skip(item.reason)
@@ -364,7 +405,11 @@ class ArchivePipeline:
         if self.stats is None:
             return {}
         start = f"newsarchive/{prefix}/"
-        return {key[len(start):]: int(value) for key, value in sorted(self.stats.get_stats().items()) if key.startswith(start)}
+        return {
+            key[len(start) :]: int(value)
+            for key, value in sorted(self.stats.get_stats().items())
+            if key.startswith(start)
+        }
 
     def summary(self) -> dict[str, Any]:
         """The manifest summary: the five outcomes of the items handled, then the crawl's outcomes and reasons."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
-from archive.schema import validate_record
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from archive.schema import validate_record
 from scraper.items import ArticleRecord, QuarantineRecord
 from scraper.pipelines.records import build_quarantine
 

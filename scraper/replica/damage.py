@@ -11,11 +11,28 @@ from collections.abc import Mapping
 # Characters the portal annotates, with the reading it inserts: every one the
 # seed shows, plus 驅 whose reading appears only on a straddling pair there.
 SEED_READINGS: dict[str, str] = {
-    "業": "yè", "產": "chǎn", "發": "fā", "醫": "yī", "創": "chuàng",
-    "區": "qū", "現": "xiàn", "續": "xù", "內": "nèi", "戰": "zhàn",
-    "經": "jīng", "態": "tài", "質": "zhì", "數": "shù", "統": "tǒng",
-    "轉": "zhuǎn", "協": "xié", "優": "yōu", "規": "guī", "監": "jiān",
-    "貿": "mào", "驅": "qū",
+    "業": "yè",
+    "產": "chǎn",
+    "發": "fā",
+    "醫": "yī",
+    "創": "chuàng",
+    "區": "qū",
+    "現": "xiàn",
+    "續": "xù",
+    "內": "nèi",
+    "戰": "zhàn",
+    "經": "jīng",
+    "態": "tài",
+    "質": "zhì",
+    "數": "shù",
+    "統": "tǒng",
+    "轉": "zhuǎn",
+    "協": "xié",
+    "優": "yōu",
+    "規": "guī",
+    "監": "jiān",
+    "貿": "mào",
+    "驅": "qū",
 }
 
 # The portal's full-width step turns the whole full-width row of GBK (A3 A1-A3 FE,
@@ -44,7 +61,7 @@ def _replace_pairs(data: bytes, table: Mapping[bytes, bytes], keep_pair: bool) -
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
-        pair = data[i:i + 2]
+        pair = data[i : i + 2]
         hit = table.get(pair) if data[i] >= 0x80 else None
         if hit is None:
             out.append(data[i])
@@ -103,7 +120,7 @@ def server_decode(data: bytes) -> str:
             out.append(chr(byte))
             i += 1
         elif 0x81 <= byte <= 0xFE and i + 1 < n and _is_trail(data[i + 1]):
-            out.append(data[i:i + 2].decode("gb18030"))
+            out.append(data[i : i + 2].decode("gb18030"))
             i += 2
         else:
             out.append("?")

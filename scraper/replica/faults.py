@@ -107,9 +107,7 @@ def xml_bomb(levels: int = 10, fanout: int = 10) -> bytes:
         refs = f"&lol{level - 1};" * fanout
         entities.append(f'<!ENTITY lol{level} "{refs}">')
     return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE urlset [\n  '
-        + "\n  ".join(entities)
-        + "\n]>\n"
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE urlset [\n  ' + "\n  ".join(entities) + "\n]>\n"
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"<url><loc>&lol{levels - 1};</loc></url>\n</urlset>\n"
     ).encode("ascii")
@@ -122,7 +120,7 @@ def malformed_sitemap(urls: Sequence[str]) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{entries}<url><loc>/search/?q=a&b</loc>\n<url><lo"
-    ).encode("utf-8")
+    ).encode()
 
 
 def junk_bytes(seed: str, size: int = 4096) -> bytes:
@@ -149,8 +147,9 @@ class Attempts:
 class FaultPlan:
     """The seeded assignment of faults to the portal's URLs, and the decisions that follow."""
 
-    def __init__(self, config: FaultConfig, base_url: str, article_paths: Sequence[str],
-                 column_paths: Sequence[str]) -> None:
+    def __init__(
+        self, config: FaultConfig, base_url: str, article_paths: Sequence[str], column_paths: Sequence[str]
+    ) -> None:
         self.config = config
         self.base_url = base_url.rstrip("/")
         self.attempts = Attempts()
@@ -165,7 +164,7 @@ class FaultPlan:
         kinds = [name for name in URL_FAULTS if name in config.enabled]
         per_fault = max(1, int(len(eligible) * config.share) // max(1, len(kinds)))
         self.by_path: dict[str, str] = {}
-        for i, path in enumerate(eligible[:per_fault * len(kinds)]):
+        for i, path in enumerate(eligible[: per_fault * len(kinds)]):
             self.by_path[path] = kinds[i % len(kinds)]
         self.sitemap_sample = sorted(article_paths)[:5]
         # Link rewriting for tracking duplicates: file name -> article path.
@@ -234,12 +233,15 @@ class FaultPlan:
     def decide(self, path: str, query: str, attempt: int) -> Decision:
         """What to serve for the `attempt`-th request of `path` (1-based)."""
         if path == BOMB_SITEMAP and "sitemap_bomb" in self.enabled:
-            return Decision("sitemap_bomb", body=xml_bomb(), status=200,
-                            headers=(("Content-Type", "application/xml"),))
+            return Decision("sitemap_bomb", body=xml_bomb(), status=200, headers=(("Content-Type", "application/xml"),))
         if path == MALFORMED_SITEMAP and "sitemap_malformed" in self.enabled:
             urls = [self.base_url + p for p in self.sitemap_sample]
-            return Decision("sitemap_malformed", body=malformed_sitemap(urls), status=200,
-                            headers=(("Content-Type", "application/xml"),))
+            return Decision(
+                "sitemap_malformed",
+                body=malformed_sitemap(urls),
+                status=200,
+                headers=(("Content-Type", "application/xml"),),
+            )
         fault = self.by_path.get(path)
         if fault is None:
             return NORMAL
@@ -253,7 +255,7 @@ class FaultPlan:
             status = SERVER_ERRORS[(attempt + len(path)) % len(SERVER_ERRORS)]
             return Decision(fault, status=status, headers=html, body=b"<html><body>busy</body></html>")
         if fault == "429":
-            headers = html + (("Retry-After", str(RETRY_AFTER_SECONDS)),)
+            headers = (*html, ("Retry-After", str(RETRY_AFTER_SECONDS)))
             return Decision(fault, status=429, headers=headers, body=b"<html><body>slow down</body></html>")
         if fault == "reset":
             return Decision(fault, action="reset")
@@ -278,16 +280,16 @@ class FaultPlan:
         if fault == "offhost_redirect":
             return _redirect(fault, self._offhost(path))
         if fault == "junk":
-            return Decision(fault, status=200, headers=(("Content-Type", "text/html; charset=gbk"),),
-                            body=junk_bytes(path))
+            return Decision(
+                fault, status=200, headers=(("Content-Type", "text/html; charset=gbk"),), body=junk_bytes(path)
+            )
         if fault == "empty":
             return Decision(fault, status=200, headers=(("Content-Type", "text/html"),), body=b"")
         return Decision(fault, pad_to=self.config.oversize_bytes)
 
 
 def _redirect(fault: str, location: str) -> Decision:
-    return Decision(fault, status=302, headers=(("Location", location), ("Content-Type", "text/html")),
-                    body=b"")
+    return Decision(fault, status=302, headers=(("Location", location), ("Content-Type", "text/html")), body=b"")
 
 
 def oversize_body(page: bytes, size: int) -> bytes:
@@ -296,8 +298,9 @@ def oversize_body(page: bytes, size: int) -> bytes:
     return page + b"<!--" + b"x" * pad + b"\n-->\n"
 
 
-def plan_for(config: FaultConfig, base_url: str, article_paths: Iterable[str],
-             column_paths: Iterable[str]) -> FaultPlan | None:
+def plan_for(
+    config: FaultConfig, base_url: str, article_paths: Iterable[str], column_paths: Iterable[str]
+) -> FaultPlan | None:
     """A plan when any fault is on, else None (the server then serves as before)."""
     if not config.enabled:
         return None

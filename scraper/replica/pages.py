@@ -68,7 +68,7 @@ def render_article(article: Article) -> str:
     head_extra = (
         f'<meta name="keywords" content="{escape(spam)}">\n'
         f'<meta name="description" content="{escape(spam)}">\n'
-        f'<script>if(/baidu|sogou|so\\.com/.test(document.referrer))'
+        f"<script>if(/baidu|sogou|so\\.com/.test(document.referrer))"
         f'{{location.href="http://{decor.redirect_host}/";}}</script>\n'
     )
     farm = "".join(f'<a href="{escape(url)}">{escape(kw)}</a>\n' for url, kw in decor.farm)
@@ -100,26 +100,21 @@ def _nav(columns: Sequence[Column]) -> str:
 
 def _article_link(article: Article, href: str) -> str:
     title = escape(article.title)
-    return (
-        f'<li><a href="{href}" title="{title}">{title}</a>'
-        f"<span>{article.published:%Y-%m-%d}</span></li>\n"
-    )
+    return f'<li><a href="{href}" title="{title}">{title}</a><span>{article.published:%Y-%m-%d}</span></li>\n'
 
 
 def render_home(columns: Sequence[Column], latest: Sequence[Article]) -> str:
     """Home page: navigation to channels and columns, then the latest articles."""
     items = "".join(_article_link(a, a.path) for a in latest)
-    return (
-        _head(SITE_NAME) + "<body>\n" + _nav(columns)
-        + f'<ul class="latest">\n{items}</ul>\n</body>\n</html>\n'
-    )
+    return _head(SITE_NAME) + "<body>\n" + _nav(columns) + f'<ul class="latest">\n{items}</ul>\n</body>\n</html>\n'
 
 
 def render_channel(name: str, columns: Sequence[Column]) -> str:
     """Channel page: links to its columns."""
     items = "".join(f'<li><a href="{c.path}">{escape(c.name)}</a></li>\n' for c in columns)
     return (
-        _head(f"{name}_{SITE_NAME}") + "<body>\n"
+        _head(f"{name}_{SITE_NAME}")
+        + "<body>\n"
         + f'<div class="position"><a href="/">首頁</a>{GT}{escape(name)}</div>\n'
         + f'<ul class="columns">\n{items}</ul>\n</body>\n</html>\n'
     )
@@ -132,19 +127,22 @@ def list_page_name(index: int) -> str:
 
 def render_list(column: Column, items: Sequence[Article], index: int, total: int) -> str:
     """One TRS list page of a column, newest first, with both kinds of pagination."""
-    lis = "".join(_article_link(a, "./" + a.path[len(column.path):]) for a in items)
+    lis = "".join(_article_link(a, "./" + a.path[len(column.path) :]) for a in items)
     pager = [f'<script>createPageHTML({total}, {index}, "index", "html");</script>']
     if index > 0:
         pager.append(f'<a href="{list_page_name(index - 1)}">上一頁</a>')
     if index + 1 < total:
         pager.append(f'<a href="{list_page_name(index + 1)}">下一頁</a>')
     return (
-        _head(f"{column.name}_{column.channel_name}_{SITE_NAME}") + "<body>\n"
+        _head(f"{column.name}_{column.channel_name}_{SITE_NAME}")
+        + "<body>\n"
         + f'<div class="position"><a href="/">首頁</a>{GT}'
         + f'<a href="{column.channel_path}">{escape(column.channel_name)}</a>{GT}'
         + f"{escape(column.name)}</div>\n"
         + f'<ul class="list">\n{lis}</ul>\n'
-        + '<div class="page">' + "\n".join(pager) + "</div>\n</body>\n</html>\n"
+        + '<div class="page">'
+        + "\n".join(pager)
+        + "</div>\n</body>\n</html>\n"
     )
 
 

@@ -64,13 +64,15 @@ class ReplicaServer(ThreadingHTTPServer):
     daemon_threads = True
     server_address: tuple[str, int]  # bound to a str host over IPv4 (typeshed also allows bytes)
 
-    def __init__(self, host: str, port: int, seed: int, articles: int, changed: int,
-                 faults: FaultConfig | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, seed: int, articles: int, changed: int, faults: FaultConfig | None = None
+    ) -> None:
         super().__init__((host, port), ReplicaHandler)
         self.portal = Portal(seed, articles, changed, base_url=self.url)
         self.log = RequestLog()
         self.faults: FaultPlan | None = faultlib.plan_for(
-            faults or FaultConfig(), self.url, [a.path for a in self.portal.articles], [c.path for c in COLUMNS])
+            faults or FaultConfig(), self.url, [a.path for a in self.portal.articles], [c.path for c in COLUMNS]
+        )
 
     def faults_json(self) -> bytes:
         """`/_faults`: absolute URL -> fault, whether transient, whether obtainable."""
@@ -109,11 +111,13 @@ class ReplicaHandler(BaseHTTPRequestHandler):
                 decision = plan.decide(path, query, attempt)
                 status, headers, body = self._apply(decision, status, headers, body)
         sent = self._send(decision, status, headers, body, send_body)
-        self.server.log.add(LogEntry(self.command, self.path, status if sent >= 0 else 0,
-                                     max(sent, 0), decision.fault, attempt))
+        self.server.log.add(
+            LogEntry(self.command, self.path, status if sent >= 0 else 0, max(sent, 0), decision.fault, attempt)
+        )
 
-    def _apply(self, decision: Decision, status: int, headers: list[tuple[str, str]],
-               body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _apply(
+        self, decision: Decision, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         plan = self.server.faults
         assert plan is not None
         if decision.body is not None:
@@ -126,8 +130,9 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             body = plan.rewrite_links(body)
         return status, headers, body
 
-    def _send(self, decision: Decision, status: int, headers: list[tuple[str, str]], body: bytes,
-              send_body: bool) -> int:
+    def _send(
+        self, decision: Decision, status: int, headers: list[tuple[str, str]], body: bytes, send_body: bool
+    ) -> int:
         """Answer as the decision says; return the body bytes sent, -1 when nothing was answered."""
         if decision.action == "reset":
             # SO_LINGER 0 makes close() send a RST instead of a FIN.
@@ -147,21 +152,21 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         if not send_body:
             return 0
         if decision.action == "truncate":
-            self.wfile.write(body[:len(body) // 2])
+            self.wfile.write(body[: len(body) // 2])
             self.close_connection = True
             return len(body) // 2
         if decision.action == "drip":
             pieces = 10
             step = max(1, -(-len(body) // pieces))
             for start in range(0, len(body), step):
-                self.wfile.write(body[start:start + step])
+                self.wfile.write(body[start : start + step])
                 self.wfile.flush()
                 time.sleep(decision.seconds / pieces)
             return len(body)
         self.wfile.write(body)
         return len(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:
         logger.info("%s " + format, self.client_address[0], *args)
 
 
@@ -185,26 +190,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--articles", type=int, default=300, help="number of articles (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
-    parser.add_argument("--changed", type=int, default=0,
-                        help="edit the text of the N oldest articles, to test versioning (default 0)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow binding a non-loopback address")
-    faults = parser.add_argument_group("faults", "misbehave on a seeded subset of URLs; `/_faults` lists "
-                                       "which URL gets which fault, `/_log` what was served")
-    faults.add_argument("--faults", default="", metavar="LIST",
-                        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}")
+    parser.add_argument(
+        "--changed", type=int, default=0, help="edit the text of the N oldest articles, to test versioning (default 0)"
+    )
+    parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    faults = parser.add_argument_group(
+        "faults",
+        "misbehave on a seeded subset of URLs; `/_faults` lists which URL gets which fault, `/_log` what was served",
+    )
+    faults.add_argument(
+        "--faults",
+        default="",
+        metavar="LIST",
+        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}",
+    )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault assignment (default 0)")
-    faults.add_argument("--fault-retries", type=int, default=faultlib.DEFAULT_RETRIES,
-                        help="attempts a transient fault fails before the URL works (default %(default)s)")
-    faults.add_argument("--fault-hold", type=float, default=faultlib.DEFAULT_HOLD_SECONDS,
-                        help="seconds a `timeout` holds the connection; set above the client's timeout "
-                        "(default %(default)s)")
-    faults.add_argument("--fault-drip", type=float, default=faultlib.DEFAULT_DRIP_SECONDS,
-                        help="seconds a `drip` response takes (default %(default)s)")
-    faults.add_argument("--fault-oversize", type=int, default=faultlib.DEFAULT_OVERSIZE_BYTES,
-                        help="bytes of an `oversize` page (default %(default)s)")
-    faults.add_argument("--fault-share", type=float, default=faultlib.DEFAULT_SHARE,
-                        help="share of the articles given a per-URL fault (default %(default)s)")
+    faults.add_argument(
+        "--fault-retries",
+        type=int,
+        default=faultlib.DEFAULT_RETRIES,
+        help="attempts a transient fault fails before the URL works (default %(default)s)",
+    )
+    faults.add_argument(
+        "--fault-hold",
+        type=float,
+        default=faultlib.DEFAULT_HOLD_SECONDS,
+        help="seconds a `timeout` holds the connection; set above the client's timeout (default %(default)s)",
+    )
+    faults.add_argument(
+        "--fault-drip",
+        type=float,
+        default=faultlib.DEFAULT_DRIP_SECONDS,
+        help="seconds a `drip` response takes (default %(default)s)",
+    )
+    faults.add_argument(
+        "--fault-oversize",
+        type=int,
+        default=faultlib.DEFAULT_OVERSIZE_BYTES,
+        help="bytes of an `oversize` page (default %(default)s)",
+    )
+    faults.add_argument(
+        "--fault-share",
+        type=float,
+        default=faultlib.DEFAULT_SHARE,
+        help="share of the articles given a per-URL fault (default %(default)s)",
+    )
     return parser
 
 
@@ -216,8 +246,15 @@ def fault_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> F
         parser.error(str(error))
     if args.fault_retries < 0 or args.fault_hold < 0 or args.fault_drip < 0 or not 0 < args.fault_share <= 1:
         parser.error("--fault-retries, --fault-hold and --fault-drip must be >= 0, --fault-share in (0, 1]")
-    return FaultConfig(enabled, args.fault_seed, args.fault_retries, args.fault_hold, args.fault_drip,
-                       args.fault_oversize, args.fault_share)
+    return FaultConfig(
+        enabled,
+        args.fault_seed,
+        args.fault_retries,
+        args.fault_hold,
+        args.fault_drip,
+        args.fault_oversize,
+        args.fault_share,
+    )
 
 
 def portal_main(argv: list[str] | None = None) -> int:

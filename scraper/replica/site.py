@@ -86,10 +86,7 @@ def make_title(rng: random.Random, pool: Sequence[str]) -> str:
 
 def make_paragraphs(rng: random.Random, corpus: Corpus) -> list[str]:
     """3-30 paragraphs of 1-5 recombined sentences, one in five with a real parenthetical."""
-    paragraphs = [
-        "".join(rng.sample(corpus.sentences, rng.randint(1, 5)))
-        for _ in range(rng.randint(3, 30))
-    ]
+    paragraphs = ["".join(rng.sample(corpus.sentences, rng.randint(1, 5))) for _ in range(rng.randint(3, 30))]
     if rng.random() < PARENTHETICAL_SHARE:
         i = rng.randrange(len(paragraphs))
         text = paragraphs[i]
@@ -102,7 +99,7 @@ def make_blocks(rng: random.Random, corpus: Corpus, pool: Sequence[str], stamp: 
     """Paragraphs with 0-4 sub-headings and 0-3 captioned images placed between them."""
     paragraphs = make_paragraphs(rng, corpus)
     slots = range(1, len(paragraphs))
-    heads = corpus.subheadings + tuple(f"{a}，{b}" for a, b in zip(pool[::7], pool[3::7]))
+    heads = corpus.subheadings + tuple(f"{a}，{b}" for a, b in zip(pool[::7], pool[3::7], strict=False))
     subs = {i: rng.choice(heads) for i in rng.sample(slots, min(rng.randint(0, 4), len(slots)))}
     captions = corpus.captions + tuple(pool[::11])
     images = {i: rng.choice(captions) for i in rng.sample(slots, min(rng.randint(0, 3), len(slots)))}
@@ -135,7 +132,7 @@ def edit_blocks(blocks: Sequence[Block], rng: random.Random, corpus: Corpus) -> 
     last = max(i for i, b in enumerate(blocks) if b.kind == "paragraph")
     extra = rng.choice(corpus.sentences)
     edited = Block("paragraph", blocks[last].text + extra)
-    return tuple(blocks[:last]) + (edited,) + tuple(blocks[last + 1:])
+    return (*tuple(blocks[:last]), edited, *tuple(blocks[last + 1 :]))
 
 
 def generate(seed: int, count: int, changed: int, corpus: Corpus) -> tuple[Article, ...]:
@@ -155,20 +152,22 @@ def generate(seed: int, count: int, changed: int, corpus: Corpus) -> tuple[Artic
         blocks = make_blocks(rng, corpus, pool, f"{published:%Y%m%d}{ident}")
         if n < changed:
             blocks = list(edit_blocks(blocks, random.Random(f"{seed}:{ident}:edit"), corpus))
-        articles.append(Article(
-            id=ident,
-            column=rng.choices(COLUMNS, COLUMN_WEIGHTS)[0],
-            published=published,
-            title=gbk_safe(make_title(rng, pool)),
-            source=source,
-            reporters=tuple(rng.sample(corpus.reporters, rng.randint(1, 3))),
-            byline_outlet=BYLINE_OUTLETS[source],
-            blocks=tuple(blocks),
-            charset_variant=variants[n],
-            layout=rng.randrange(2),
-            decor=make_decor(rng, corpus.spam_keywords),
-            edited=n < changed,
-        ))
+        articles.append(
+            Article(
+                id=ident,
+                column=rng.choices(COLUMNS, COLUMN_WEIGHTS)[0],
+                published=published,
+                title=gbk_safe(make_title(rng, pool)),
+                source=source,
+                reporters=tuple(rng.sample(corpus.reporters, rng.randint(1, 3))),
+                byline_outlet=BYLINE_OUTLETS[source],
+                blocks=tuple(blocks),
+                charset_variant=variants[n],
+                layout=rng.randrange(2),
+                decor=make_decor(rng, corpus.spam_keywords),
+                edited=n < changed,
+            )
+        )
     return tuple(articles)
 
 
@@ -180,8 +179,12 @@ class Portal:
     """A deterministic replica of the portal: `seed` fixes every article and page."""
 
     def __init__(
-        self, seed: int = 0, articles: int = 300, changed: int = 0,
-        base_url: str = "http://127.0.0.1:8000", changed_at: datetime | None = None,
+        self,
+        seed: int = 0,
+        articles: int = 300,
+        changed: int = 0,
+        base_url: str = "http://127.0.0.1:8000",
+        changed_at: datetime | None = None,
     ) -> None:
         self.seed = seed
         # Edits happen when the replica starts, as on a live portal: a crawler that
@@ -224,8 +227,7 @@ class Portal:
             "subheadings": a.texts("subheading"),
             "captions": a.texts("image"),
             "images": [
-                {"url": self.absolute(a.directory + b.image), "caption": b.text}
-                for b in a.blocks if b.kind == "image"
+                {"url": self.absolute(a.directory + b.image), "caption": b.text} for b in a.blocks if b.kind == "image"
             ],
             "text": "\n".join(b.text for b in a.blocks),
             "charset_variant": a.charset_variant,
@@ -287,7 +289,7 @@ class Portal:
                 return pages.render_channel(channel[1], columns)
         for column in COLUMNS:
             if path.startswith(column.path):
-                return self._list_html(column, path[len(column.path):] or "index.html")
+                return self._list_html(column, path[len(column.path) :] or "index.html")
         return None
 
     def _list_html(self, column: Column, name: str) -> str | None:
@@ -299,14 +301,11 @@ class Portal:
         total = max(1, math.ceil(len(items) / PAGE_SIZE))
         if index >= total or name == "index_0.html":
             return None
-        chunk = items[index * PAGE_SIZE:(index + 1) * PAGE_SIZE]
+        chunk = items[index * PAGE_SIZE : (index + 1) * PAGE_SIZE]
         return pages.render_list(column, chunk, index, total)
 
     def robots(self) -> str:
-        return (
-            "User-agent: *\nDisallow: /_truth/\nDisallow: /search/\n"
-            f"Sitemap: {self.absolute('/sitemap.xml')}\n"
-        )
+        return f"User-agent: *\nDisallow: /_truth/\nDisallow: /search/\nSitemap: {self.absolute('/sitemap.xml')}\n"
 
     def sitemap(self) -> str:
         """Every article URL; an edited article's lastmod is when the replica started."""

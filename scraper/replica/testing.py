@@ -59,10 +59,17 @@ class Replica:
 
 @contextmanager
 def start_replica(
-    articles: int = 40, seed: int = 7, changed: int = 0, *,
-    faults: str | Iterable[str] = "", fault_seed: int = 0, fault_retries: int | None = None,
-    fault_hold: float | None = None, fault_drip: float | None = None,
-    fault_oversize: int | None = None, fault_share: float | None = None,
+    articles: int = 40,
+    seed: int = 7,
+    changed: int = 0,
+    *,
+    faults: str | Iterable[str] = "",
+    fault_seed: int = 0,
+    fault_retries: int | None = None,
+    fault_hold: float | None = None,
+    fault_drip: float | None = None,
+    fault_oversize: int | None = None,
+    fault_share: float | None = None,
 ) -> Iterator[Replica]:
     """Run `python -m scraper.replica` on a free loopback port; stop it with SIGTERM on exit.
 
@@ -70,16 +77,29 @@ def start_replica(
     the other `fault_*` options map to the `--fault-*` flags (None keeps the default).
     """
     command = [
-        sys.executable, "-m", "scraper.replica", "--port", "0",
-        "--articles", str(articles), "--seed", str(seed), "--changed", str(changed),
+        sys.executable,
+        "-m",
+        "scraper.replica",
+        "--port",
+        "0",
+        "--articles",
+        str(articles),
+        "--seed",
+        str(seed),
+        "--changed",
+        str(changed),
     ]
     names = faults if isinstance(faults, str) else ",".join(faults)
     if names:
         command += ["--faults", names, "--fault-seed", str(fault_seed)]
-    options = {"retries": fault_retries, "hold": fault_hold, "drip": fault_drip,
-               "oversize": fault_oversize, "share": fault_share}
-    command += [arg for name, value in options.items() if value is not None
-                for arg in (f"--fault-{name}", str(value))]
+    options = {
+        "retries": fault_retries,
+        "hold": fault_hold,
+        "drip": fault_drip,
+        "oversize": fault_oversize,
+        "share": fault_share,
+    }
+    command += [arg for name, value in options.items() if value is not None for arg in (f"--fault-{name}", str(value))]
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=stderr)
         try:

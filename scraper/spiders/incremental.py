@@ -129,7 +129,9 @@ class KnownArticles:
             logger.info("read fetch times of %d archived articles", len(self._fetched_at))
         return self._fetched_at.get(article_id)
 
-    def decide(self, policy: Policy, article_id: str, published: date | None, lastmod: datetime | None, now: datetime) -> str:
+    def decide(
+        self, policy: Policy, article_id: str, published: date | None, lastmod: datetime | None, now: datetime
+    ) -> str:
         """FETCH, KNOWN or OUT_OF_RANGE for one discovered article."""
         if not policy.in_range(published):
             return OUT_OF_RANGE
@@ -145,4 +147,3 @@ class KnownArticles:
         if lastmod is not None and lastmod > fetched:  # the sitemap says it changed since
             return FETCH
         return KNOWN
-

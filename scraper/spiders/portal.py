@@ -14,7 +14,6 @@ from typing import Any, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
-from archive.reader import parse_instant
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
@@ -22,6 +21,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from archive.reader import parse_instant
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.accounting import SkipReason, canonical_article_url, classify_failure
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy
@@ -38,9 +38,7 @@ LIST_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9_-]+/){0,2}(?:index(?:_\d+)?\.html?)?
 # Markup is scanned as bytes: the pages' charsets lie, but URLs are ASCII.
 HREF_RE = re.compile(rb"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 # createPageHTML(TOTAL, CUR, "index", "html"): TRS writes the pager from this call.
-PAGER_RE = re.compile(
-    rb"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w-]+)["']\s*,\s*["'](\w+)["']\s*\)"""
-)
+PAGER_RE = re.compile(rb"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w-]+)["']\s*,\s*["'](\w+)["']\s*\)""")
 SITEMAP_LINE_RE = re.compile(rb"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
 CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # A pager claiming more pages than this is broken; follow the 下一頁 links instead.
@@ -236,7 +234,9 @@ class PortalSpider(scrapy.Spider):
             return None
         self._pages_seen.add(url)
         self._inc("pages_found")
-        return Request(url, callback=callback, errback=self.page_failed, priority=DISCOVERY_PRIORITY, meta={LEARNED_URL: url})
+        return Request(
+            url, callback=callback, errback=self.page_failed, priority=DISCOVERY_PRIORITY, meta={LEARNED_URL: url}
+        )
 
     def link_skipped(self, url: str, reason: str) -> None:
         """A link that is neither an article nor a page of the portal: counted once per distinct URL."""
@@ -244,7 +244,9 @@ class PortalSpider(scrapy.Spider):
             self._links_seen.add(url)
             self._inc(f"links/{reason}")
 
-    def follow_links(self, urls: Iterable[str], lastmods: dict[str, str] | None = None) -> Iterator[Request | SkippedUrl]:
+    def follow_links(
+        self, urls: Iterable[str], lastmods: dict[str, str] | None = None
+    ) -> Iterator[Request | SkippedUrl]:
         """Requests for the article and list pages among `urls`; everything else is dropped.
 
         `lastmods` (from a sitemap) maps URLs to <lastmod>: a known article modified since it was fetched is fetched again.
@@ -311,8 +313,12 @@ class PortalSpider(scrapy.Spider):
         # dont_filter: the spider decides once per URL itself (found_article). It also keeps the redirects of
         # an article out of the dupefilter, which would drop one silently; ScopeMiddleware does the scope checks.
         return Request(
-            url, callback=self.parse_article, errback=self.article_failed, priority=article_priority(published),
-            dont_filter=True, meta={LEARNED_URL: url},
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            priority=article_priority(published),
+            dont_filter=True,
+            meta={LEARNED_URL: url},
         )
 
     def article_failed(self, failure: Failure) -> Iterator[SkippedUrl]:
@@ -322,7 +328,11 @@ class PortalSpider(scrapy.Spider):
         learned = request.meta.get(LEARNED_URL, request.url)
         logger.info("skipped article %s: %s (%s)", learned, skip.reason, skip.detail)
         yield SkippedUrl(
-            learned, skip.reason, skip.detail, utc_now(), skip.http_status,
+            learned,
+            skip.reason,
+            skip.detail,
+            utc_now(),
+            skip.http_status,
             final_url=request.url if request.url != learned else None,
         )
 
@@ -355,11 +365,15 @@ class PortalSpider(scrapy.Spider):
         assert self.crawler.engine is not None
         remaining = self.policy.max_articles - int(self.crawler.stats.get_value("newsarchive/articles_requested", 0))  # type: ignore[union-attr]
         newest = sorted(self._deferred.items(), key=lambda item: (item[1] or date.min, item[0]), reverse=True)
-        chosen, dropped = newest[: max(remaining, 0)], newest[max(remaining, 0):]
+        chosen, dropped = newest[: max(remaining, 0)], newest[max(remaining, 0) :]
         self._deferred.clear()
         if dropped:
             self._inc("over_limit", len(dropped))
-            logger.info("PORTAL_MAX_ARTICLES=%d: leaving %d older articles for a later crawl", self.policy.max_articles, len(dropped))
+            logger.info(
+                "PORTAL_MAX_ARTICLES=%d: leaving %d older articles for a later crawl",
+                self.policy.max_articles,
+                len(dropped),
+            )
         for url, published in chosen:
             self._inc("articles_requested")
             self.crawler.engine.crawl(self.article_request(url, published))
@@ -421,7 +435,9 @@ class PortalSpider(scrapy.Spider):
         """Hand the raw article response on; cleaning happens in the pipelines."""
         if not self.on_host(response.url):  # ScopeMiddleware stops these first; kept so that none slips through
             learned = response.meta.get(LEARNED_URL, response.url)
-            yield SkippedUrl(learned, "off_scope", f"answered from {response.url}", utc_now(), response.status, response.url)
+            yield SkippedUrl(
+                learned, "off_scope", f"answered from {response.url}", utc_now(), response.status, response.url
+            )
             return
         self._inc("article_pages")
         headers = header_pairs(response.headers)
