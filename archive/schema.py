@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added cleaner_version and cleaning.repairs; version 1 records stay readable
 
 FIELD_ORDER: tuple[str, ...] = (
     "schema_version",
@@ -40,6 +40,7 @@ FIELD_ORDER: tuple[str, ...] = (
     "text",
     "text_hans",
     "cleaning",
+    "cleaner_version",
     "warc_file",
     "warc_record_id",
     "warc_offset",

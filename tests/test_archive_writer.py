@@ -66,6 +66,31 @@ def test_validate_record_reports_schema_and_hash_problems() -> None:
     assert any("text_sha256" in e for e in validate_record(tampered))
 
 
+def test_version_1_records_stay_valid_and_version_2_needs_cleaner_version_and_repairs() -> None:
+    old = sample_record(schema_version=1)
+    del old["cleaner_version"]
+    del old["cleaning"]["repairs"]
+    assert validate_record(old) == []
+    new = sample_record()
+    assert new["schema_version"] == 2
+    del new["cleaner_version"]
+    del new["cleaning"]["repairs"]
+    errors = validate_record(new)
+    assert any("'cleaner_version' is a required property" in e for e in errors)
+    assert any("'repairs' is a required property" in e for e in errors)
+
+
+def test_a_repair_needs_its_kind_offset_length_and_original() -> None:
+    record = sample_record()
+    record["cleaning"]["repairs"] = [{"kind": "reading", "offset": 2, "length": 0, "original": "(chǎn)"}]
+    assert validate_record(record) == []
+    record["cleaning"]["repairs"] = [{"kind": "guess", "offset": -1, "length": 0}]
+    errors = validate_record(record)
+    assert any("original" in e for e in errors)
+    assert any("guess" in e for e in errors)
+    assert any("-1" in e for e in errors)
+
+
 def test_writer_refuses_invalid_records_and_writes_nothing(tmp_path: Path) -> None:
     with JsonlWriter(tmp_path, CRAWL) as writer, pytest.raises(InvalidRecordError, match="published_at"):
         writer.write(sample_record(published_at="2025-01-01 08:00"))

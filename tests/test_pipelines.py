@@ -54,6 +54,7 @@ def make_article(text: str = "第一段。\n第二段。", article_id: str | Non
         text_hans=text,
         charset="gbk",
         cleaning=CleaningReport(pinyin_removed=3),
+        cleaner_version="0.1.0+model.test",
     )
 
 

@@ -19,6 +19,7 @@ from scraper.cleaner.extract import Extracted, extract_html, extract_text
 from scraper.cleaner.markers import resolve_markers, strip_marker_tags
 from scraper.cleaner.punctuation import remove_leaked_markup, restore_fullwidth
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
+from scraper.cleaner.version import cleaner_version
 
 __all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "restore_fragment"]
 
@@ -128,6 +129,7 @@ def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: 
         text_hans=simplified.convert(text),
         charset=charset,
         cleaning=report,
+        cleaner_version=cleaner_version(),
     )
 
 

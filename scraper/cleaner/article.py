@@ -22,6 +22,21 @@ class Unrecoverable:
 
 
 @dataclass
+class Repair:
+    """One change to the body text: what the page showed and where the result stands in `text`.
+
+    `kind` is reading | bytes | punctuation | markup | spam | unrecoverable. Spam is not in the
+    text, so its offset is 0 and its length 0; `candidates` lists what the model weighed.
+    """
+
+    kind: str
+    offset: int
+    length: int
+    original: str
+    candidates: list[str] | None = None
+
+
+@dataclass
 class CleaningReport:
     """Counts of what each cleaning step changed."""
 
@@ -33,6 +48,7 @@ class CleaningReport:
     markup_removed: int = 0
     model_choices: list[dict[str, Any]] = field(default_factory=list)
     unrecoverable: list[Unrecoverable] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
 
 
 @dataclass
@@ -61,8 +77,17 @@ class Article:
     text_hans: str
     charset: str | None
     cleaning: CleaningReport
+    cleaner_version: str
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["cleaning"]["unrecoverable_count"] = len(self.cleaning.unrecoverable)
+        record["cleaning"]["repairs"] = [_repair_dict(r) for r in self.cleaning.repairs]
         return record
+
+
+def _repair_dict(repair: Repair) -> dict[str, Any]:
+    entry = asdict(repair)
+    if entry["candidates"] is None:
+        del entry["candidates"]
+    return entry

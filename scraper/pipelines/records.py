@@ -16,8 +16,8 @@ from scraper.spiders.portal import article_id
 SKIP_PREFIX = "skipped:"
 
 # Fields copied from the cleaner's Article.to_dict() into the record as they are: the
-# archive's field order from `title` to `cleaning`.
-ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaning") + 1]
+# archive's field order from `title` to `cleaner_version`.
+ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaner_version") + 1]
 
 
 def content_sha256(body: bytes) -> str:
