@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scraper.cleaner import Article, CleanError, clean_page, clean_text
+from scraper.cleaner.anchors import strip_anchors
 from scraper.cleaner.punctuation import restore_fullwidth
 from scraper.cleaner.repair import repair_gbk_bytes, repair_text
 from scraper.replica.corpus import load_corpus
@@ -211,8 +212,8 @@ def clean_paragraphs(draw: st.DrawFn) -> str:
 @given(text=clean_paragraphs())
 def test_undamaged_text_passes_repair_and_punctuation_unchanged(text: str) -> None:
     repaired = repair_text(text)
-    assert repaired.text == text
-    assert repaired.report.marker_reasons == [] and repaired.report.pinyin_removed == 0
+    assert repaired.text == text  # no change, so no anchor either
+    assert repaired.report.entries == [] and repaired.report.pinyin_removed == 0
     assert repair_gbk_bytes(text.encode("gbk")).text == text
     assert restore_fullwidth(text) == (text, 0)
 
@@ -247,7 +248,7 @@ def open_parens(text: str) -> int:
 def test_cleaner_keeps_every_parenthesis_from_raw_damaged_bytes(text: str) -> None:
     # From raw bytes nothing is lost, so every real parenthesis must come back.
     damaged = damage_bytes(text.encode("gbk"), SEED_TABLE)
-    restored, _ = restore_fullwidth(repair_gbk_bytes(damaged).text)
+    restored, _ = restore_fullwidth(strip_anchors(repair_gbk_bytes(damaged).text))
     assert open_parens(restored) >= open_parens(text)
 
 
@@ -259,7 +260,7 @@ def test_cleaner_removes_only_the_parentheses_it_counts_as_pinyin(text: str) -> 
     # `(` of the readings it reports removing.
     served = server_decode(damage_bytes(text.encode("gbk"), SEED_TABLE))
     repaired = repair_text(served)
-    restored, _ = restore_fullwidth(repaired.text)
+    restored, _ = restore_fullwidth(strip_anchors(repaired.text))
     assert open_parens(restored) >= open_parens(served) - repaired.report.pinyin_removed
 
 

@@ -1,6 +1,7 @@
 """Build the cleaner's character model (character and within-word pair counts) from jieba and OpenCC.
 
-Run `python tools/build_charmodel.py` to regenerate scraper/cleaner/data/.
+Run `.venv/bin/pip install -e ".[build]"` (jieba is needed only here), then
+`.venv/bin/python tools/build_charmodel.py` to regenerate scraper/cleaner/data/.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The cleaner: a pure function from a raw page (bytes, URL, headers) to a restored Article.
 
-Steps, in order: decode (decoding) -> repair bytes (repair) -> parse and drop spam
-(extract, spam) -> finish text: leaked markup, full-width punctuation, markers
-(punctuation, markers) -> Simplified form (OpenCC t2s). No Scrapy here.
+Steps, in order: decode (decoding) -> find damage sites and repair them: readings removed,
+swaps split, lost bytes put back, each change anchored (sites, repair, lattice, anchors) ->
+parse and drop spam (extract, spam) -> finish: leaked markup, full-width punctuation, repairs
+placed in the text (finish, punctuation) -> Simplified form (OpenCC t2s). No Scrapy here.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ from functools import lru_cache
 
 import opencc
 
-from scraper.cleaner.article import Article, CleanError, CleaningReport, Image, Unrecoverable
-from scraper.cleaner.decoding import decode_body
+from scraper.cleaner.anchors import Spanned
+from scraper.cleaner.article import Article, CleanError, CleaningReport, Image, Repair
+from scraper.cleaner.decoding import decode_body, decode_text_bytes
 from scraper.cleaner.extract import Extracted, extract_html, extract_text
-from scraper.cleaner.markers import resolve_markers, strip_marker_tags
-from scraper.cleaner.punctuation import remove_leaked_markup, restore_fullwidth
+from scraper.cleaner.finish import finish_block, finish_line, join_blocks
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
 from scraper.cleaner.version import cleaner_version
 
-__all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "restore_fragment"]
+__all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "clean_text_bytes", "restore_fragment"]
 
 ARTICLE_ID = re.compile(r"/t\d{8}_(\d+)\.s?html?$")
-MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any article page; bounds the repair's work
+MAX_BODY_BYTES = 16 * 1024 * 1024  # 100 times the largest article page; bounds the work and memory of one clean
 REPORTER_AFTER = re.compile(r"記者[:：\s]*(.+)$")
 NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
@@ -61,57 +62,72 @@ def clean_page(
 ) -> Article:
     """Restore an article from a raw HTTP body.
 
-    Raises CleanError when the page holds no article (with `strict`, also when its
-    layout is not the portal's) or is too large to be one.
+    Raises CleanError when the body is too large to be a page, and, with `strict` (a crawl),
+    when the page is not the portal's layout or holds no title or body; the error then
+    carries the restored text, so a quarantine keeps it. Without `strict`, whatever is found
+    comes back (missing fields empty).
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise CleanError(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}: not an article page")
+    check_size(len(body))
     decoded = decode_body(body, headers)
     if decoded.gbk_bytes is not None:
         repaired = repair_gbk_bytes(decoded.gbk_bytes)
     else:
         assert decoded.text is not None
         repaired = repair_text(decoded.text)
-    extracted = extract_html(repaired.text, url)
-    return _finish(extracted, repaired, url, decoded.charset, strict)
+    return _finish(extract_html(repaired.text, url), repaired, url, decoded.charset, strict)
 
 
 def clean_text(text: str, url: str | None = None, strict: bool = False) -> Article:
     """Restore an article from text captured off a page (like the seed)."""
+    check_size(len(text))
     repaired = repair_text(text)
     return _finish(extract_text(repaired.text), repaired, url, None, strict)
 
 
+def clean_text_bytes(data: bytes, url: str | None = None, strict: bool = False) -> Article:
+    """Restore an article from a text capture's bytes: UTF-8 or UTF-16 text, or raw GBK (every byte kept)."""
+    check_size(len(data))
+    decoded = decode_text_bytes(data)
+    if decoded.gbk_bytes is not None:
+        repaired = repair_gbk_bytes(decoded.gbk_bytes)
+    else:
+        assert decoded.text is not None
+        repaired = repair_text(decoded.text)
+    return _finish(extract_text(repaired.text), repaired, url, decoded.charset, strict)
+
+
+def check_size(size: int) -> None:
+    """Refuse input over MAX_BODY_BYTES: no article page is that large, and the work must stay bounded."""
+    if size > MAX_BODY_BYTES:
+        raise CleanError(
+            f"input of {size:,} bytes exceeds the cleaner's limit of {MAX_BODY_BYTES:,}: not an article page",
+            reason="too_large",
+        )
+
+
 def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: str | None, strict: bool) -> Article:
-    if strict and found.layout != "portal":
-        raise CleanError("no article body found (layout is not the portal's)")
-    if not found.title or not any(b.kind == "paragraph" for b in found.blocks):
-        raise CleanError("no title" if not found.title else "no body paragraphs")
+    log = repaired.report
+    blocks = [(b.kind, finish_block(b.text, log) if b.kind != "image" else None, b.image_url) for b in found.blocks]
+    text, repairs, spots = join_blocks([spanned for kind, spanned, _ in blocks if spanned is not None], log)
+    title = finish_line(found.title)
+    if strict:
+        problem = _not_an_article(found, title, blocks)
+        if problem:
+            raise CleanError(problem, reason="no_article", text="\n".join(filter(None, [title, text])))
+    spam = [Repair("spam", 0, 0, line) for line in found.spam]
     report = CleaningReport(
-        spam_blocks=found.spam_blocks,
-        pinyin_removed=repaired.report.pinyin_removed,
-        mojibake_runs=repaired.report.mojibake_runs,
-        bytes_restored=repaired.report.bytes_restored,
-        markup_removed=repaired.report.markup_restored,  # tags whose swallowed `<` came back
-        model_choices=repaired.report.model_choices,
+        spam_blocks=len(found.spam),
+        pinyin_removed=log.pinyin_removed,
+        mojibake_runs=log.mojibake_runs,
+        bytes_restored=log.bytes_restored,
+        markup_removed=log.markup_restored + sum(1 for e in log.entries if e.kind == "markup"),
+        model_choices=log.model_choices,
+        punctuation_restored=sum(1 for e in log.entries if e.kind == "punctuation"),
+        unrecoverable=spots,
+        repairs=spam + repairs,
     )
-
-    def finish(text: str) -> str:
-        text, leaked = remove_leaked_markup(text)
-        text, swapped = restore_fullwidth(text)
-        report.markup_removed += leaked
-        report.punctuation_restored += swapped
-        return text
-
-    title = finish(found.title)
-    blocks = [(b.kind, finish(b.text), b.image_url) for b in found.blocks]
-    tagged_text = "\n".join(text for kind, text, _ in blocks if kind != "image")
-    text, spots = resolve_markers(tagged_text, repaired.report.marker_reasons)
-    report.unrecoverable = [Unrecoverable(offset, reason) for offset, reason in spots]
-    title = strip_marker_tags(title)
-    blocks = [(kind, strip_marker_tags(t), u) for kind, t, u in blocks]
-    images = _images(blocks)
     simplified = _to_simplified()
+    texts = [(kind, spanned.text if spanned else "", image) for kind, spanned, image in blocks]
     return Article(
         url=url,
         id=article_id(url),
@@ -122,15 +138,25 @@ def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: 
         reporters=reporters_from_byline(found.byline),
         section=found.breadcrumb[-1] if found.breadcrumb else None,
         breadcrumb=found.breadcrumb,
-        paragraphs=[t for kind, t, _ in blocks if kind == "paragraph"],
-        subheadings=[t for kind, t, _ in blocks if kind == "subheading"],
-        images=images,
+        paragraphs=[t for kind, t, _ in texts if kind == "paragraph"],
+        subheadings=[t for kind, t, _ in texts if kind == "subheading"],
+        images=_images(texts),
         text=text,
         text_hans=simplified.convert(text),
         charset=charset,
         cleaning=report,
         cleaner_version=cleaner_version(),
     )
+
+
+def _not_an_article(found: Extracted, title: str, blocks: list[tuple[str, Spanned | None, str | None]]) -> str | None:
+    if found.layout != "portal":
+        return "no article body found (layout is not the portal's)"
+    if not title:
+        return "no title"
+    if not any(kind == "paragraph" for kind, _, _ in blocks):
+        return "no body paragraphs"
+    return None
 
 
 def _images(blocks: list[tuple[str, str, str | None]]) -> list[Image]:
@@ -156,7 +182,5 @@ def restore_fragment(data: str | bytes) -> tuple[str, RepairResult]:
     '產業發展，規模化增長'
     """
     repaired = repair_gbk_bytes(data) if isinstance(data, bytes) else repair_text(data)
-    text, _ = remove_leaked_markup(repaired.text)
-    text, _ = restore_fullwidth(text)
-    text, _ = resolve_markers(text, repaired.report.marker_reasons)
-    return text, repaired
+    lines = [finish_block(line, repaired.report) for line in repaired.text.split("\n")]
+    return "\n".join(line.text for line in lines), repaired

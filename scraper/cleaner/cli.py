@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from scraper.cleaner import CleanError, clean_page, clean_text
+from scraper.cleaner import CleanError, clean_page, clean_text_bytes
 from scraper.cleaner.article import Article
 
 HTML_SNIFF = (b"<!doctype", b"<html", b"<head", b"<body", b"<meta", b"<div", b"<p")
@@ -28,10 +28,10 @@ def read_input(path: str) -> bytes:
 
 
 def clean_bytes(data: bytes, url: str | None) -> Article:
-    """HTML goes through the page cleaner; anything else is captured text."""
+    """HTML goes through the page cleaner; anything else is captured text, decoded from its bytes."""
     if looks_like_html(data):
         return clean_page(data, url, strict=False)
-    return clean_text(data.decode("utf-8", errors="replace"), url)
+    return clean_text_bytes(data, url)
 
 
 def as_text(article: Article) -> str:

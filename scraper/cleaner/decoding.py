@@ -15,7 +15,15 @@ GBK_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", 
 _CHARSET_IN_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 META_SNIFF_BYTES = 4096  # browsers look for <meta charset> within the first 1024+ bytes
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM it starts with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+UTF16_SNIFF_BYTES = 4096
+UTF16_NUL_SHARE = 0.3  # Chinese or ASCII in UTF-16 puts a NUL in one byte of most pairs; GBK and UTF-8 text hold none
 
 
 @dataclass(frozen=True)
@@ -93,3 +101,36 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
     if _is_utf8(body):
         return Decoded("utf-8", "detected", None, body.decode("utf-8"))
     return Decoded("gbk", "detected", body, None)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """`utf-16-le` or `-be` when NUL bytes crowd one side of the byte pairs, else None."""
+    head = data[:UTF16_SNIFF_BYTES]
+    pairs = len(head) // 2
+    if pairs < 2 or len(data) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd >= UTF16_NUL_SHARE * pairs and even == 0:
+        return "utf-16-le"
+    if even >= UTF16_NUL_SHARE * pairs and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def decode_text_bytes(data: bytes) -> Decoded:
+    """How to read a page captured as text: BOM, then UTF-16 by its NULs, then UTF-8, else raw GBK.
+
+    Raw GBK stays bytes, as a page body does: the repair reads every byte.
+
+    >>> decode_text_bytes("細胞治療".encode("gbk")).charset, decode_text_bytes("細胞".encode("utf-16")).text
+    ('gbk', '細胞')
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return Decoded(name, "bom", None, data[len(bom) :].decode(name, "replace"))
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return Decoded(utf16, "detected", None, data.decode(utf16, "replace"))
+    if _is_utf8(data):
+        return Decoded("utf-8", "detected", None, data.decode("utf-8"))
+    return Decoded("gbk", "detected", data, None)

@@ -1,6 +1,7 @@
 """Find the article's parts in repaired HTML (BeautifulSoup + lxml) or in captured page text.
 
-Both readers return the same `Extracted` shape; selectors and patterns are kept as data.
+Both readers return the same `Extracted` shape; selectors and patterns are kept as data. Block
+texts keep the repair's anchors; every field and every decision reads the text without them.
 """
 
 from __future__ import annotations
@@ -11,29 +12,34 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
+from scraper.cleaner.anchors import strip_anchors
 from scraper.cleaner.spam import is_spam_line, remove_injected, strip_title_spam
 
 NBSP = "\xa0"
 TIME_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
 SOURCE_PATTERN = re.compile(r"來源\s*[:：]\s*([^\s|｜]+)")
+HOME = re.compile("首[頁页]")
 BREADCRUMB_CLASSES = re.compile(r"position|crumb|location|path|nav-?bar", re.I)
 BODY_CLASSES = re.compile(r"TRS_|article-?content|content|article-?body|text", re.I)
 TITLE_CLASSES = re.compile(r"title", re.I)
 BYLINE_CLASSES = re.compile(r"^(?:editor|author|byline)")  # not TRS_Editor, the body
 MAX_CAPTION_CHARS = 60  # captions are a phrase; paragraphs run to sentences
 MAX_SUBHEADING_CHARS = 40
+MAX_BREADCRUMB_CHARS = 120
+BREADCRUMB_LEVELS = 4  # a breadcrumb's text sits a few elements below the element that holds it all
+SPAM_LINES_AT_TOP = 5
 
 
 @dataclass
 class Block:
     kind: str  # paragraph | subheading | caption | image
-    text: str
+    text: str  # with the repair's anchors
     image_url: str | None = None
 
 
 @dataclass
 class Extracted:
-    """The article's parts before their text is finished (punctuation, markers)."""
+    """The article's parts before their text is finished (punctuation, repairs placed)."""
 
     title: str = ""
     published: str | None = None
@@ -41,12 +47,16 @@ class Extracted:
     byline: str | None = None
     breadcrumb: list[str] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
-    spam_blocks: int = 0
+    spam: list[str] = field(default_factory=list)  # the text of each spam block dropped
     layout: str = "portal"  # portal | generic
 
 
 def _clean(text: str) -> str:
     return text.replace(NBSP, " ").strip()
+
+
+def _visible(text: str) -> str:
+    return _clean(strip_anchors(text))
 
 
 def published_iso(text: str) -> str | None:
@@ -63,7 +73,7 @@ def published_iso(text: str) -> str | None:
 
 
 def split_breadcrumb(text: str) -> list[str]:
-    return [part for part in (_clean(p) for p in text.replace(NBSP, " ").split(">")) if part]
+    return [part for part in (_clean(p) for p in strip_anchors(text).replace(NBSP, " ").split(">")) if part]
 
 
 # ---- HTML -----------------------------------------------------------------
@@ -71,53 +81,74 @@ def split_breadcrumb(text: str) -> list[str]:
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     soup = BeautifulSoup(html, "lxml")
-    found = Extracted(spam_blocks=remove_injected(soup))
+    found = Extracted(spam=remove_injected(soup))
     body = soup.body or soup
     found.title = _html_title(soup)
     crumb = _breadcrumb_element(body)
     if crumb is not None:
         found.breadcrumb = split_breadcrumb(crumb.get_text())
     page_text = body.get_text("\n")
-    found.published = published_iso(page_text)
-    source = SOURCE_PATTERN.search(page_text)
+    visible = strip_anchors(page_text)
+    found.published = published_iso(visible)
+    source = SOURCE_PATTERN.search(visible)
     found.source = source.group(1) if source else None
     byline = body.find(class_=BYLINE_CLASSES)
-    found.byline = _clean(byline.get_text(" ")) if isinstance(byline, Tag) else None
+    found.byline = _visible(byline.get_text(" ")) if isinstance(byline, Tag) else None
     container = _content_element(body)
     if container is None:
         found.layout = "generic"
-        found.blocks = _generic_blocks(page_text)
+        found.blocks, spam = _generic_blocks(page_text)
     else:
         found.blocks = _html_blocks(container, url)
-    found.spam_blocks += _count_spam_lines(body)
+        spam = _spam_lines(page_text)
+    found.spam.extend(spam)
     return found
 
 
 def _html_title(soup: BeautifulSoup) -> str:
     heading = soup.find("h1") or soup.find(class_=TITLE_CLASSES)
-    if isinstance(heading, Tag) and _clean(heading.get_text()):
-        return _clean(heading.get_text())
-    return strip_title_spam(soup.title.get_text()) if soup.title else ""
+    if isinstance(heading, Tag) and _visible(heading.get_text()):
+        return _visible(heading.get_text())
+    return strip_title_spam(strip_anchors(soup.title.get_text())) if soup.title else ""
 
 
 def _breadcrumb_element(body: Tag) -> Tag | None:
+    """The element holding `首頁 > ...`: found from its text, a few levels up at most (linear in the page)."""
     for tag in body.find_all(class_=BREADCRUMB_CLASSES):
-        if "首頁" in tag.get_text() or "首页" in tag.get_text():
+        if HOME.search(strip_anchors(tag.get_text())):
             return tag
-    for tag in body.find_all(["div", "p", "span"]):
-        text = tag.get_text()
-        if ("首頁" in text or "首页" in text) and ">" in text and len(text) < 120:
-            return tag
+    for string in body.find_all(string=HOME):
+        element = string.parent
+        for _ in range(BREADCRUMB_LEVELS):
+            if not isinstance(element, Tag) or element is body:
+                break
+            text = strip_anchors(element.get_text())
+            if len(text) > MAX_BREADCRUMB_CHARS:
+                break
+            if element.name in ("div", "p", "span") and ">" in text:
+                return element
+            element = element.parent
     return None
 
 
+def _paragraph_counts(body: Tag) -> dict[int, int]:
+    """`<p>` descendants of every element, by id(): one pass from the leaves up, so deep nesting stays linear."""
+    counts: dict[int, int] = {}
+    for element in reversed(body.find_all(True)):
+        own = sum(counts.get(id(child), 0) for child in element.children if isinstance(child, Tag))
+        counts[id(element)] = own + (1 if element.name == "p" else 0)
+    return counts
+
+
 def _content_element(body: Tag) -> Tag | None:
-    candidates = [t for t in body.find_all("div", class_=BODY_CLASSES) if t.find("p")]
+    counts = _paragraph_counts(body)
+    divs = body.find_all("div")
+    candidates = [t for t in divs if BODY_CLASSES.search(" ".join(t.get("class") or [])) and counts.get(id(t))]
     if not candidates:
-        candidates = [t for t in body.find_all("div") if len(t.find_all("p", recursive=False)) >= 2]
+        candidates = [t for t in divs if sum(1 for c in t.children if isinstance(c, Tag) and c.name == "p") >= 2]
     if not candidates:
         return None
-    return max(candidates, key=lambda t: len(t.find_all("p")))
+    return max(candidates, key=lambda t: counts.get(id(t), 0))
 
 
 def _html_blocks(container: Tag, url: str | None) -> list[Block]:
@@ -131,13 +162,14 @@ def _html_blocks(container: Tag, url: str | None) -> list[Block]:
             blocks.append(Block("image", "", urljoin(url, src_text) if url and src_text else src_text))
             after_image = True
             continue
-        text = _clean(para.get_text())
-        if not text:
+        text = para.get_text()
+        visible = _visible(text)
+        if not visible:
             continue
         strong = para.find(["strong", "b"])
-        if isinstance(strong, Tag) and _clean(strong.get_text()) == text:
+        if isinstance(strong, Tag) and _visible(strong.get_text()) == visible:
             blocks.append(Block("subheading", text))
-        elif after_image and len(text) <= MAX_CAPTION_CHARS:
+        elif after_image and len(visible) <= MAX_CAPTION_CHARS:
             blocks.append(Block("caption", text))
         else:
             blocks.append(Block("paragraph", text))
@@ -145,57 +177,66 @@ def _html_blocks(container: Tag, url: str | None) -> list[Block]:
     return blocks
 
 
-def _count_spam_lines(body: Tag) -> int:
-    lines = [_clean(line) for line in body.get_text("\n").splitlines() if _clean(line)]
-    return sum(1 for i, line in enumerate(lines[:5]) if is_spam_line(line, at_top=(i == 0)))
+def _spam_lines(page_text: str) -> list[str]:
+    lines = [_visible(line) for line in page_text.splitlines()[: SPAM_LINES_AT_TOP * 8]]
+    lines = [line for line in lines if line][:SPAM_LINES_AT_TOP]
+    return [line for i, line in enumerate(lines) if is_spam_line(line, at_top=(i == 0))]
 
 
-def _generic_blocks(text: str) -> list[Block]:
-    lines = [_clean(line) for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    while lines and is_spam_line(lines[0], at_top=True):
-        lines.pop(0)
-    return [Block("paragraph", line) for line in lines]
+def _generic_blocks(text: str) -> tuple[list[Block], list[str]]:
+    """Every non-empty line a paragraph, less the spam lines at the top."""
+    lines = [line for line in text.splitlines() if _visible(line)]
+    spam: list[str] = []
+    while lines and is_spam_line(_visible(lines[0]), at_top=True):
+        spam.append(_visible(lines.pop(0)))
+    return [Block("paragraph", line) for line in lines], spam
 
 
 # ---- captured text (the seed) ---------------------------------------------
 
 
 def extract_text(text: str) -> Extracted:
-    """Read the portal's page as a crawler's text capture (PORTAL.md's layout table)."""
+    """Read a page captured as text: the portal's layout (PORTAL.md's table), or any other.
+
+    On another layout every line is a paragraph and the first is the title.
+    """
     lines = text.splitlines()
+    visible = [strip_anchors(line) for line in lines]
     found = Extracted()
     start = 0
-    while start < len(lines) and (not lines[start].strip() or is_spam_line(lines[start], at_top=True)):
-        found.spam_blocks += 1 if lines[start].strip() else 0
+    while start < len(lines) and (not visible[start].strip() or is_spam_line(visible[start], at_top=True)):
+        if visible[start].strip():
+            found.spam.append(visible[start].strip())
         start += 1
-    crumb = next((i for i in range(start, len(lines)) if "首頁" in lines[i] and ">" in lines[i]), None)
-    time_at = next((i for i in range(start, len(lines)) if TIME_PATTERN.search(lines[i])), None)
-    if crumb is None or time_at is None:
+    crumb = next((i for i in range(start, len(lines)) if HOME.search(visible[i]) and ">" in visible[i]), None)
+    time_at = next((i for i in range(start, len(lines)) if TIME_PATTERN.search(visible[i])), None)
+    if crumb is None or time_at is None or time_at < crumb:
         found.layout = "generic"
-        found.blocks = _generic_blocks("\n".join(lines[start:]))
-        found.title = found.blocks.pop(0).text if found.blocks else ""
+        found.blocks, _ = _generic_blocks("\n".join(lines[start:]))
+        found.title = _visible(found.blocks.pop(0).text) if found.blocks else ""
         return found
-    found.breadcrumb = split_breadcrumb(lines[crumb])
-    header = [line for line in lines[crumb + 1 : time_at] if line.strip()]
-    for line in header:
+    found.breadcrumb = split_breadcrumb(visible[crumb])
+    for line in visible[crumb + 1 : time_at]:
+        if not line.strip():
+            continue
         source = SOURCE_PATTERN.search(line)
         if source:
             found.source = source.group(1)
         elif not found.title:
             found.title = _clean(line)
-    found.published = published_iso(lines[time_at])
-    body = [line for line in lines[time_at + 1 :] if line.strip()]
-    if body and "記者" in body[-1]:
-        found.byline = _clean(body.pop())
+    found.published = published_iso(visible[time_at])
+    body = [line for line in lines[time_at + 1 :] if _visible(line)]
+    if body and "記者" in strip_anchors(body[-1]):
+        found.byline = _visible(body.pop())
     found.blocks = [_text_block(line) for line in body]
     return found
 
 
 def _text_block(line: str) -> Block:
-    text = _clean(line)
-    if not line.startswith(" "):
-        return Block("caption", text)
-    if line.rstrip(" ").endswith(NBSP) and "。" not in text and len(text) <= MAX_SUBHEADING_CHARS:
-        return Block("subheading", text)
-    return Block("paragraph", text)
+    shown = strip_anchors(line)
+    text = _clean(shown)
+    if not shown.startswith(" "):
+        return Block("caption", line)
+    if shown.rstrip(" ").endswith(NBSP) and "。" not in text and len(text) <= MAX_SUBHEADING_CHARS:
+        return Block("subheading", line)
+    return Block("paragraph", line)

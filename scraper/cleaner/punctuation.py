@@ -22,15 +22,6 @@ def _is_swappable(ch: str) -> bool:
     return ch in FULLWIDTH or ch == " "
 
 
-def _next_significant(text: str) -> list[str]:
-    """For each index, the nearest character to its right that is not swappable punctuation."""
-    result = [""] * (len(text) + 1)
-    for i in range(len(text) - 1, -1, -1):
-        result[i] = result[i + 1] if _is_swappable(text[i]) else text[i]
-    # result[i] covers text[i:]; callers ask for what follows i, so shift by one.
-    return [*result[1:], ""]
-
-
 def _closing_paren(text: str, start: int) -> int | None:
     depth = 0
     for i in range(start, min(len(text), start + 80)):
@@ -71,6 +62,71 @@ def _opened_fullwidth(text: str, index: int) -> bool:
     return False
 
 
+_CANDIDATE = re.compile(r"[,:;!?()]")
+
+
+def fullwidth_swaps(text: str) -> list[tuple[int, str]]:
+    """Where ASCII punctuation sits in Chinese text: (index, full-width form), in text order.
+
+    Only the punctuation is visited and each stretch between is read once: linear in the text.
+
+    >>> fullwidth_swaps("去年8月,2024年(試行)")
+    [(4, '，'), (10, '（'), (13, '）')]
+    """
+    swapped: dict[int, str] = {}
+    before, visited = "", 0  # nearest decided non-swappable character left of `visited`
+    after_at, after = -1, ""  # the nearest non-swappable character right of the last candidate, and where
+    for match in _CANDIDATE.finditer(text):
+        i = match.start()
+        before = _last_significant(text, visited, i, swapped) or before
+        visited = i
+        if i >= after_at:
+            after_at, after = _next_significant(text, i)
+        if i not in swapped:  # else a `)` its `(` already decided
+            swap = _swap_at(text, i, before, after)
+            if swap is not None:
+                swapped[i] = swap
+                if text[i] == "(":
+                    end = _closing_paren(text, i)
+                    assert end is not None
+                    swapped[end] = "）"
+    return sorted(swapped.items())
+
+
+def _last_significant(text: str, start: int, end: int, swapped: dict[int, str]) -> str:
+    """The last character of text[start:end] that is not swappable, swaps applied (`）,` is Chinese)."""
+    for i in range(end - 1, start - 1, -1):
+        ch = swapped.get(i, text[i])
+        if not _is_swappable(ch):
+            return ch
+    return ""
+
+
+def _next_significant(text: str, index: int) -> tuple[int, str]:
+    for i in range(index + 1, len(text)):
+        if not _is_swappable(text[i]):
+            return i, text[i]
+    return len(text), ""
+
+
+def _swap_at(text: str, i: int, before: str, after: str) -> str | None:
+    """The full-width form of text[i] if its context is Chinese, else None."""
+    ch = text[i]
+    if ch == "(":
+        end = _closing_paren(text, i)
+        if end is not None and (is_cjk(before) or is_cjk(_next_significant(text, end)[1])):
+            return "（"
+        return None
+    if ch == ")":
+        return "）" if _opened_fullwidth(text, i) else None  # `（` came back whole from a straddling pair
+    if before.isdigit() and after.isdigit():
+        return None if _is_number_separator(text, i) else FULLWIDTH[ch]  # 10:30, 1,000 keep ASCII
+    if ch in "?!" and before.isascii() and before.isalpha():
+        return None  # a Latin question stays Latin
+    context = _before_number(text, i) if before.isdigit() else before  # `45？` ends a Chinese sentence
+    return FULLWIDTH[ch] if is_cjk(context) or is_cjk(after) else None
+
+
 def restore_fullwidth(text: str) -> tuple[str, int]:
     """Swap ASCII punctuation for full-width where it sits in Chinese text.
 
@@ -85,42 +141,19 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     >>> restore_fullwidth("覆蓋10萬45,20余項45?")
     ('覆蓋10萬45，20余項45？', 2)
     """
+    swaps = fullwidth_swaps(text)
     chars = list(text)
-    following = _next_significant(text)
-    count = 0
-    before = ""  # nearest decided character to the left that is not swappable punctuation
-    for i, ch in enumerate(text):
-        if i and not _is_swappable(chars[i - 1]):
-            before = chars[i - 1]  # `）,` is Chinese once `)` became `）`
-        if ch not in FULLWIDTH or chars[i] != ch:
-            continue
-        after = following[i]
-        if ch == "(":
-            end = _closing_paren(text, i)
-            if end is not None and (is_cjk(before) or is_cjk(following[end])):
-                chars[i], chars[end] = "（", "）"
-                count += 2
-            continue
-        if ch == ")":
-            if _opened_fullwidth(text, i):  # `（` came back whole from a straddling pair
-                chars[i] = "）"
-                count += 1
-            continue
-        if before.isdigit() and after.isdigit():
-            if not _is_number_separator(text, i):
-                chars[i] = FULLWIDTH[ch]
-                count += 1
-            continue  # 10:30, 1,000 keep ASCII
-        if ch in "?!" and before.isascii() and before.isalpha():
-            continue  # a Latin question stays Latin
-        context = _before_number(text, i) if before.isdigit() else before  # `45？` ends a Chinese sentence
-        if is_cjk(context) or is_cjk(after):
-            chars[i] = FULLWIDTH[ch]
-            count += 1
-    return "".join(chars), count
+    for i, new in swaps:
+        chars[i] = new
+    return "".join(chars), len(swaps)
 
 
 _LEAKED_TAG = re.compile(r"<?/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
+
+
+def leaked_markup(text: str) -> list[tuple[int, int]]:
+    """Spans of closing tags that leaked into the text, with or without their `<`."""
+    return [m.span() for m in _LEAKED_TAG.finditer(text)]
 
 
 def remove_leaked_markup(text: str) -> tuple[str, int]:

@@ -12,8 +12,9 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 from scraper.cleaner.gbk import decode_pair, is_lead, is_trail
 
-# Tone-marked vowels as the portal writes them (GBK row A8).
+# Tone-marked vowels as the portal writes them (GBK row A8); ü and ê carry no tone.
 TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ"
+TONE_MARKED = frozenset(TONE_VOWELS) - {"ü", "ê"}
 MAX_READING_LETTERS = 7  # "zhuang" plus one spare
 
 
@@ -54,3 +55,46 @@ def second_bytes_with_reading(first: int, reading: str) -> tuple[int, ...]:
     if not is_lead(first):
         return ()
     return tuple(b for b in range(0x40, 0xFF) if is_trail(b) and char_has_reading(decode_pair(first, b), reading))
+
+
+def is_toned(reading: str) -> bool:
+    """True for a reading with a tone mark: toned pinyin is never ordinary prose.
+
+    >>> is_toned("chǎn"), is_toned("lüe"), is_toned("fa")
+    (True, False, False)
+    """
+    return any(ch in TONE_MARKED for ch in reading)
+
+
+@lru_cache(maxsize=1)
+def _gbk_chars_by_reading() -> dict[str, tuple[tuple[str, bytes], ...]]:
+    index: dict[str, list[tuple[str, bytes]]] = {}
+    for code, joined in pinyin_dict.items():
+        try:
+            pair = chr(code).encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        if len(pair) != 2:
+            continue
+        for toned in {r for r in joined.split(",") if r}:
+            for form in {toned, *_strip_tone(toned)}:
+                index.setdefault(form, []).append((chr(code), pair))
+    return {reading: tuple(chars) for reading, chars in index.items()}
+
+
+def chars_with_reading(reading: str) -> tuple[tuple[str, bytes], ...]:
+    """Every GBK character read `reading`, with its two bytes: what a reading alone can stand for.
+
+    >>> ("隊", b"\\xea\\xa0") in chars_with_reading("duì")
+    True
+    """
+    return _gbk_chars_by_reading().get(reading, ())
+
+
+def is_syllable(letters: str) -> bool:
+    """True when `letters` spell a reading of some character (toned or not): `(app)` is no reading.
+
+    >>> is_syllable("chǎn"), is_syllable("fa"), is_syllable("app")
+    (True, True, False)
+    """
+    return letters in _gbk_chars_by_reading()

@@ -75,24 +75,25 @@ def strip_title_spam(title: str) -> str:
     return tail.strip() if sep and is_spam_line(head, at_top=True) else title.strip()
 
 
-def remove_injected(soup: BeautifulSoup) -> int:
-    """Drop scripts, styles and hidden blocks (link farms); returns how many spam blocks went.
+def remove_injected(soup: BeautifulSoup) -> list[str]:
+    """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went.
 
-    Only redirect scripts and hidden link blocks count as spam; other scripts go silently.
+    Only redirect scripts, hidden link blocks and keyword `<meta>` count as spam; other scripts go silently.
     """
-    count = 0
+    spam: list[str] = []
     for tag in soup.find_all(["script", "noscript", "style", "iframe"]):
         if tag.name in ("script", "noscript") and _REDIRECT.search(tag.get_text()):
-            count += 1
+            spam.append(tag.get_text().strip())
         tag.decompose()
     for tag in soup.find_all(_is_hidden):
         if tag.find("a") is not None:
-            count += 1
+            spam.append(" ".join(tag.get_text(" ").split()))
         tag.decompose()
     for meta in soup.find_all("meta", attrs={"name": re.compile("^(keywords|description)$", re.I)}):
-        if is_spam_line(str(meta.get("content", "")), at_top=True):
-            count += 1
-    return count
+        content = str(meta.get("content", ""))
+        if is_spam_line(content, at_top=True):
+            spam.append(content)
+    return spam
 
 
 def _is_hidden(tag: Tag) -> bool:

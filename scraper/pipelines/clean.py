@@ -61,7 +61,7 @@ class CleanPipeline:
             article = self.clean(page.body, url=page.url, headers=headers)
         except CleanError as exc:
             logger.info("quarantined %s: cannot clean: %s", page.url, exc)
-            return self.quarantine(page, "clean_error", str(exc))
+            return self.quarantine(page, exc.reason, str(exc), exc.text)
         self._inc("cleaned")
         try:
             record = build_record(article.to_dict(), page, self.crawl_id)
@@ -69,7 +69,10 @@ class CleanPipeline:
             return self.quarantine(page, "no_article_id", str(exc))
         return ArticleRecord(record=record, page=page)
 
-    def quarantine(self, page: ArticlePage, reason: str, detail: str) -> QuarantineRecord:
+    def quarantine(
+        self, page: ArticlePage, reason: str, detail: str, restored_text: str | None = None
+    ) -> QuarantineRecord:
         # The total is counted once, by the store pipeline when the entry is written.
         self._inc(f"quarantined/{reason}")
-        return QuarantineRecord(record=build_quarantine(page, reason, detail, self.crawl_id), page=page)
+        entry = build_quarantine(page, reason, detail, self.crawl_id, restored_text)
+        return QuarantineRecord(record=entry, page=page)

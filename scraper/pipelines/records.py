@@ -53,9 +53,15 @@ def build_record(article: Mapping[str, Any], page: ArticlePage, crawl_id: str, v
     return record
 
 
-def build_quarantine(page: ArticlePage, reason: str, detail: str | None, crawl_id: str) -> dict[str, Any]:
-    """The quarantine entry for a page that did not become a valid record."""
-    return {
+def build_quarantine(
+    page: ArticlePage, reason: str, detail: str | None, crawl_id: str, restored_text: str | None = None
+) -> dict[str, Any]:
+    """The quarantine entry for a page that did not become a valid record.
+
+    `restored_text` is what the cleaner restored of a page that held no article (its lines, less
+    the spam): kept so that nothing it found is lost.
+    """
+    entry = {
         "url": page.url,
         "reason": reason,
         "detail": detail,
@@ -70,6 +76,9 @@ def build_quarantine(page: ArticlePage, reason: str, detail: str | None, crawl_i
         "content_sha256": content_sha256(page.body),
         "outcome": "quarantined",
     }
+    if restored_text:
+        entry["restored_text"] = restored_text
+    return entry
 
 
 def build_skip_entry(skip: SkippedUrl, crawl_id: str) -> dict[str, Any]:

@@ -1,0 +1,115 @@
+"""Invisible anchors that carry each repair's place through HTML parsing to the finished text.
+
+The repair wraps what it restored in Unicode tag characters, which lxml keeps as text;
+after extraction `resolve` turns them into spans, which the finishing steps keep in step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_DIGIT_BASE = 0xE0030  # tag digits 0-9 spell the repair's index
+OPEN = "\U000e0001"
+INDEX_END = "\U000e007f"
+CLOSE = "\U000e0002"
+_TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")
+_ANCHOR = re.compile("\U000e0001([\U000e0030-\U000e0039]+)\U000e007f|\U000e0002")
+
+
+def wrap(index: int, restored: str) -> str:
+    """`restored` between anchors naming repair `index`.
+
+    >>> resolve("a" + wrap(7, "bc") + "d")
+    Spanned(text='abcd', spans=[Span(start=1, end=3, index=7)])
+    """
+    return _opening(index) + restored + CLOSE
+
+
+@lru_cache(maxsize=4096)
+def _opening(index: int) -> str:
+    return OPEN + "".join(chr(_DIGIT_BASE + int(d)) for d in str(index)) + INDEX_END
+
+
+def strip_anchors(text: str) -> str:
+    """The text as a reader sees it: anchors removed, nothing else touched."""
+    return _TAG_CHARS.sub("", text) if max(text, default="\0") >= "\U000e0000" else text
+
+
+def is_anchor_char(ch: str) -> bool:
+    return "\U000e0000" <= ch <= "\U000e007f"
+
+
+@dataclass
+class Span:
+    """Where repair `index` stands in a text: [start, end)."""
+
+    start: int
+    end: int
+    index: int
+
+
+@dataclass
+class Spanned:
+    """Text with the spans of the repairs inside it; edits keep the spans in step."""
+
+    text: str
+    spans: list[Span] = field(default_factory=list)
+
+    def delete(self, start: int, end: int) -> None:
+        """Remove text[start:end]; spans after it move left, spans over it shrink."""
+        width = end - start
+        for span in self.spans:
+            span.start = _shift(span.start, start, end, width)
+            span.end = _shift(span.end, start, end, width)
+        self.text = self.text[:start] + self.text[end:]
+
+    def strip(self) -> Spanned:
+        """Drop leading and trailing whitespace, as a block's text is trimmed."""
+        head = len(self.text) - len(self.text.lstrip())
+        tail = len(self.text.rstrip())
+        if tail < len(self.text):
+            self.delete(tail, len(self.text))
+        if head:
+            self.delete(0, head)
+        return self
+
+
+def _shift(position: int, start: int, end: int, width: int) -> int:
+    if position <= start:
+        return position
+    if position >= end:
+        return position - width
+    return start
+
+
+def resolve(text: str) -> Spanned:
+    """Strip the anchors from `text`; return it with a span per repair found in it.
+
+    An anchor cut off by parsing (its other half in another block) spans to the text's edge.
+    """
+    if max(text, default="\0") < "\U000e0000":
+        return Spanned(text)
+    pieces: list[str] = []
+    spans: list[Span] = []
+    open_spans: list[Span] = []
+    length = last = 0
+    for match in _ANCHOR.finditer(text):
+        piece = _TAG_CHARS.sub("", text[last : match.start()])
+        pieces.append(piece)
+        length += len(piece)
+        last = match.end()
+        if match.group(1) is not None:
+            index = int("".join(chr(ord(c) - 0xE0000) for c in match.group(1)))
+            span = Span(length, length, index)
+            spans.append(span)
+            open_spans.append(span)
+        elif open_spans:
+            open_spans.pop().end = length
+    tail = _TAG_CHARS.sub("", text[last:])
+    pieces.append(tail)
+    length += len(tail)
+    for span in open_spans:
+        span.end = length
+    return Spanned("".join(pieces), spans)

@@ -1,0 +1,60 @@
+"""Finish extracted text: leaked markup out, full-width punctuation back, every repair placed in `text`.
+
+Each block comes with the anchors the repair left in it; they become spans, the finishing
+edits keep them in step, and the joined text gives each repair its offset and length.
+"""
+
+from __future__ import annotations
+
+from scraper.cleaner.anchors import Span, Spanned, resolve, strip_anchors
+from scraper.cleaner.article import Repair, Unrecoverable
+from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup
+from scraper.cleaner.repair import MARKER, RepairEntry, RepairReport
+
+NBSP = "\xa0"  # not in GBK: pages write it `&nbsp;`, and it reads as a space
+
+
+def finish_block(text: str, log: RepairReport) -> Spanned:
+    """A block's text with anchors resolved, trimmed, leaked markup removed and punctuation restored."""
+    block = resolve(text.replace(NBSP, " ")).strip()
+    for start, end in reversed(leaked_markup(block.text)):
+        original = block.text[start:end]
+        block.delete(start, end)
+        block.spans.append(Span(start, start, log.log(RepairEntry("markup", original))))
+    swaps = fullwidth_swaps(block.text)
+    if swaps:
+        chars = list(block.text)
+        for i, new in swaps:
+            block.spans.append(Span(i, i + 1, log.log(RepairEntry("punctuation", chars[i]))))
+            chars[i] = new
+        block.text = "".join(chars)
+    return block
+
+
+def finish_line(text: str) -> str:
+    """A line outside the body (title, caption of a field): restored the same way, repairs not placed."""
+    return finish_block(strip_anchors(text), RepairReport()).text
+
+
+def join_blocks(blocks: list[Spanned], log: RepairReport) -> tuple[str, list[Repair], list[Unrecoverable]]:
+    """The body text (one block per line), its repairs in text order and its unrecoverable spots."""
+    repairs: list[Repair] = []
+    spots: list[Unrecoverable] = []
+    offset = 0
+    for block in blocks:
+        for span in sorted(block.spans, key=lambda s: (s.start, s.end)):
+            entry = log.entries[span.index]
+            start, end = offset + span.start, offset + span.end
+            repairs.append(Repair(entry.kind, start, end - start, entry.original, entry.candidates))
+            if entry.kind == "unrecoverable":
+                spots.extend(_markers(block.text, span, offset, entry.reasons))
+        offset += len(block.text) + 1
+    text = "\n".join(block.text for block in blocks)
+    repairs.sort(key=lambda r: (r.offset, r.length))
+    return text, repairs, spots
+
+
+def _markers(text: str, span: Span, offset: int, reasons: list[str]) -> list[Unrecoverable]:
+    positions = [i for i in range(span.start, span.end) if text[i] == MARKER]
+    named = iter(reasons)
+    return [Unrecoverable(offset + i, next(named, "unknown")) for i in positions]
