@@ -24,7 +24,7 @@ from scraper.replica.variants import SEED_TABLE, damage_bytes
 # `ci` (1000) runs 11,833 cases in total, `long` (20000) 236,666.
 BASE = settings().max_examples
 URL = "http://127.0.0.1:8000/news/yw/202508/t20250826_254967.html"
-TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")  # the repair's internal marker tags
+TAG_CHARS = re.compile("[\ufdd0-\ufdef]")  # the noncharacters the repair's anchors are made of
 PARENS = "()（）"
 
 HEADERS = st.one_of(

@@ -1,6 +1,6 @@
 """Invisible anchors that carry each repair's place through HTML parsing to the finished text.
 
-The repair wraps what it restored in Unicode tag characters, which lxml keeps as text;
+The repair wraps what it restored in noncharacters, which lxml keeps as text;
 after extraction `resolve` turns them into spans, which the finishing steps keep in step.
 """
 
@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_DIGIT_BASE = 0xE0030  # tag digits 0-9 spell the repair's index
-OPEN = "\U000e0001"
-INDEX_END = "\U000e007f"
-CLOSE = "\U000e0002"
-_TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")
-_ANCHOR = re.compile("\U000e0001([\U000e0030-\U000e0039]+)\U000e007f|\U000e0002")
+# Unicode noncharacters, "permanently reserved for internal use": no page can hold them as text
+# (the repair turns any it finds into U+FFFD first), and lxml keeps them.
+OPEN = "\ufdd0"
+INDEX_END = "\ufdd1"
+CLOSE = "\ufdd2"
+_DIGIT_BASE = 0xFDE0  # U+FDE0-U+FDE9 spell the repair's index
+NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
+_ANCHOR = re.compile("\ufdd0([\ufde0-\ufde9]+)\ufdd1|\ufdd2")
 
 
 def wrap(index: int, restored: str) -> str:
@@ -34,11 +36,7 @@ def _opening(index: int) -> str:
 
 def strip_anchors(text: str) -> str:
     """The text as a reader sees it: anchors removed, nothing else touched."""
-    return _TAG_CHARS.sub("", text) if max(text, default="\0") >= "\U000e0000" else text
-
-
-def is_anchor_char(ch: str) -> bool:
-    return "\U000e0000" <= ch <= "\U000e007f"
+    return NONCHARACTERS.sub("", text) if OPEN in text or CLOSE in text else text
 
 
 @dataclass
@@ -89,25 +87,25 @@ def resolve(text: str) -> Spanned:
 
     An anchor cut off by parsing (its other half in another block) spans to the text's edge.
     """
-    if max(text, default="\0") < "\U000e0000":
+    if OPEN not in text and CLOSE not in text:
         return Spanned(text)
     pieces: list[str] = []
     spans: list[Span] = []
     open_spans: list[Span] = []
     length = last = 0
     for match in _ANCHOR.finditer(text):
-        piece = _TAG_CHARS.sub("", text[last : match.start()])
+        piece = NONCHARACTERS.sub("", text[last : match.start()])
         pieces.append(piece)
         length += len(piece)
         last = match.end()
         if match.group(1) is not None:
-            index = int("".join(chr(ord(c) - 0xE0000) for c in match.group(1)))
+            index = int("".join(str(ord(c) - _DIGIT_BASE) for c in match.group(1)))
             span = Span(length, length, index)
             spans.append(span)
             open_spans.append(span)
         elif open_spans:
             open_spans.pop().end = length
-    tail = _TAG_CHARS.sub("", text[last:])
+    tail = NONCHARACTERS.sub("", text[last:])
     pieces.append(tail)
     length += len(tail)
     for span in open_spans:

@@ -154,7 +154,7 @@ def tokens_from_text(text: str) -> list[Token]:
         elif ch == "\ufffd":
             tokens.append(Marker("the page as served held U+FFFD"))
         else:
-            encoded = _gbk_pair(ch)
+            encoded = gbk_pair(ch)
             if encoded is None:
                 tokens.append(ch)
             else:
@@ -163,7 +163,8 @@ def tokens_from_text(text: str) -> list[Token]:
     return tokens
 
 
-def _gbk_pair(ch: str) -> bytes | None:
+def gbk_pair(ch: str) -> bytes | None:
+    """The two GBK bytes of `ch`, or None for ASCII, four-byte and unencodable characters."""
     try:
         encoded = ch.encode("gb18030")
     except UnicodeEncodeError:  # a lone surrogate
@@ -321,8 +322,9 @@ class Lattice:
     def __init__(self, tokens: list[Token], before: str = "") -> None:
         self.tokens = tokens
         # The root stands for the text before the window: its last character prices the first
-        # one inside, its last curly quote the quotes inside. It is never emitted.
-        root = _Node(0.0, None, _last_curly_quote(before), _gbk_pair(before[-1:]) if before else None)
+        # one inside. It is never emitted. (Quotes before the window are left out: paragraphs
+        # and markup break the alternation, and the replica's choices came out worse with them.)
+        root = _Node(0.0, None, "", gbk_pair(before[-1:]) if before else None)
         self.agenda: dict[int, dict[tuple[Any, bytes | None], _Node]] = {0: {(None, root.last): root}}
 
     def push(self, index: int, pending: Any, node: _Node) -> None:
@@ -687,11 +689,6 @@ def _walk(node: _Node) -> list[_Node]:
         current = current.parent
     path.reverse()
     return path
-
-
-def _last_curly_quote(text: str) -> str:
-    at = max(text.rfind("“", -QUOTE_LOOKBACK), text.rfind("”", -QUOTE_LOOKBACK))
-    return text[at] if at >= 0 else ""
 
 
 def _assemble(path: list[_Node]) -> Solution:

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scraper.cleaner.anchors import strip_anchors, wrap
+from scraper.cleaner.anchors import NONCHARACTERS, strip_anchors, wrap
+from scraper.cleaner.greedy import solve_greedy
 from scraper.cleaner.lattice import Marker, Token, solve, tokens_from_bytes, tokens_from_text
-from scraper.cleaner.sites import READING, Reading, WindowPlanner, scan
+from scraper.cleaner.sites import READING, Reading, WindowPlanner, ordinary_pattern, scan
 
 MARKER = "\ufffd"
 MAX_GROWTHS = 8  # a window grows to later boundaries this often at most: damage runs are short
-CONTEXT_CHARS = 200  # restored text handed to a window: its last character and its last curly quote
 
 
 @dataclass
@@ -90,7 +90,10 @@ class _Builder:
         """
         original = self.text[start:end]
         before = self._restored_tail()
-        solution = solve(self.tokens_of(original), before)
+        tokens = self.tokens_of(original)
+        # Raw bytes only: in server-decoded text a lost byte can hide behind ordinary characters.
+        quick = solve_greedy(tokens, before, ordinary_pattern()) if self.tokens_of is _raw_tokens else None
+        solution = quick or solve(tokens, before)
         growths = 0
         while solution.open_end and end < len(self.text) and growths < MAX_GROWTHS:
             end, growths = grow(end), growths + 1
@@ -112,16 +115,12 @@ class _Builder:
         return end
 
     def _restored_tail(self) -> str:
-        """The end of what is restored so far, anchors left out: context for the next window."""
-        tail: list[str] = []
-        size = 0
+        """The last character restored so far, anchors left out: context for the next window."""
         for piece in reversed(self.pieces):
             shown = strip_anchors(piece)
-            tail.append(shown)
-            size += len(shown)
-            if size >= CONTEXT_CHARS:
-                break
-        return "".join(reversed(tail))[-CONTEXT_CHARS:]
+            if shown:
+                return shown[-1]
+        return ""
 
     def _equal(self, same: str, offset: int, markers: list[int], reasons: Any) -> None:
         """Unchanged text; a U+FFFD the page already held is still an unrecoverable spot."""
@@ -201,6 +200,8 @@ def _entry(original: str, restored: str, reasons: list[str], choices: list[dict[
 
 
 def _repair(text: str, server_decoded: bool, tokens_of: Callable[[str], list[Token]]) -> RepairResult:
+    # Noncharacters are never text; the anchors are made of them, so none may come from the page.
+    text = NONCHARACTERS.sub(MARKER, text)
     found = scan(text, server_decoded)
     simple = [r for r in found.readings if r.simple]
     planner = WindowPlanner(text, found, server_decoded)

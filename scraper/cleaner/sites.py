@@ -50,6 +50,13 @@ def _suspect_pattern(server_decoded: bool) -> re.Pattern[str]:
     return re.compile(f"[{_ALWAYS_SUSPECT}{question}]|[^{escaped}\x00-\x7f]")
 
 
+@cache
+def ordinary_pattern() -> re.Pattern[str]:
+    """Matches (fullmatch) a string of characters that alone never suggest damage."""
+    escaped = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(common_chars()))
+    return re.compile(f"[{escaped}\x00-\x7f]*")
+
+
 def _is_error(ch: str, server_decoded: bool) -> bool:
     return "\udc80" <= ch <= "\udcff" or ch == "\ufffd" or (server_decoded and ch == "?")
 

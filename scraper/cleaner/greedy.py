@@ -1,0 +1,87 @@
+"""The obvious repair of a window, tried before the lattice: one path, no model, checked after.
+
+Readings that name the bytes before them go; a lead byte left without a trail takes back the
+full-width pair an ASCII byte stood for. The result is taken only if every character it yields is
+an ordinary one; anything else (a lost byte, a choice to weigh) goes to the lattice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_trail
+from scraper.cleaner.lattice import (
+    FULLWIDTH_ROW,
+    LEFT_PAREN,
+    LatticeReport,
+    Solution,
+    Token,
+    gbk_pair,
+    match_reading,
+)
+from scraper.cleaner.readings import char_has_reading
+
+
+def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) -> Solution | None:
+    """The one-path repair of `tokens` (bytes, no lost ones), or None when it is not clean.
+
+    `ordinary` matches a string made only of characters that alone never suggest damage.
+    """
+    report = LatticeReport()
+    out: list[str] = []
+    last = gbk_pair(before[-1:]) if before else None  # bytes of the last character, for readings
+    pending: int | None = None
+    swaps = 0
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        if not isinstance(t, int) or t < 0:
+            return None  # a lost byte or a whole character: the lattice's work
+        if t in (LEFT_PAREN, FULLWIDTH_ROW):
+            found = match_reading(tokens, i)
+            if found is not None and _names(found[0], last, pending):
+                report.pinyin_removed += 1
+                if pending is not None:
+                    report.mojibake_runs += 1  # a straddling reading shifted what follows
+                i = found[1]
+                continue
+        if pending is None:
+            if t < 0x80:
+                if swaps and 0x40 <= t <= 0x7E:
+                    return None  # a letter after a swap: perhaps a trail the swap misplaced; let the model weigh it
+                out.append(chr(t))
+                last = None
+            elif is_lead(t):
+                pending = t
+            else:
+                return None
+            i += 1
+            continue
+        literal = decode_pair(pending, t) if is_trail(t) else None
+        swapped = decode_pair(pending, FULLWIDTH_ROW) if t in ASCII_TO_FULLWIDTH else None
+        if swapped is not None and (literal is None or not ordinary.fullmatch(literal)):
+            out.append(swapped)
+            last = bytes((pending, FULLWIDTH_ROW))
+            report.mojibake_runs += 1
+            report.bytes_restored += 2
+            swaps += 1
+            pending = ASCII_TO_FULLWIDTH[t][1]
+        elif literal is not None:
+            out.append(literal)
+            last = bytes((pending, t))
+            pending = None
+        else:
+            return None
+        i += 1
+    text = "".join(out)
+    if pending is not None or not ordinary.fullmatch(text):
+        return None
+    return Solution([text] if text else [], report)
+
+
+def _names(reading: str, last: bytes | None, pending: int | None) -> bool:
+    """True when the reading names the two bytes before it: the last character, or last byte + waiting lead."""
+    if last is None:
+        return False
+    pair = (last[0], last[1]) if pending is None else (last[-1], pending)
+    return char_has_reading(decode_pair(*pair), reading)
