@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .layout import KINDS, ArchiveLayout, check_name
+from .ledger import FINISHED, append_event
 from .schema import SCHEMA_VERSION
 from .writer import ClosedFile, write_json_atomic
 
@@ -79,7 +80,9 @@ def write_manifest(
     if path.exists():
         raise ManifestError(f"{path} already exists; a crawl id is used once, start the next crawl with a new id")
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, document)
+    sha256 = write_json_atomic(path, document)
+    # The ledger remembers that this crawl finished and which manifest it wrote: verify notices one deleted or replaced.
+    append_event(root, FINISHED, crawl_id, finished_at, manifest_sha256=sha256)
     logger.info("wrote manifest %s (%d files)", path, len(document["files"]))
     return path
 
@@ -122,9 +125,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def manifest_paths(root: Path | str) -> list[Path]:
     """Committed manifest files (hidden temporaries excluded), sorted by name."""
     directory = ArchiveLayout(Path(root)).manifests_dir
-    if not directory.is_dir():
+    if directory.is_symlink() or not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob("*.json") if not p.name.startswith("."))
+    return sorted(p for p in directory.glob("*.json") if not p.name.startswith(".") and not p.is_symlink())
 
 
 def load_manifests(root: Path | str) -> dict[str, dict[str, Any]]:

@@ -4,6 +4,7 @@ portal, clean, verify, stats and export hand their arguments to the modules that
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -52,6 +53,7 @@ SUMMARY_TABLE = (
     ("resumed", "  resumed from --jobdir"),
 )
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 ARCHIVE_ERROR_STAT = "newsarchive/archive_error"  # set by the archive pipeline when ARCHIVE_DIR cannot be written
 
 
@@ -391,6 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsarchive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`newsarchive stats --json | head`): not an error of ours. Later
+        # writes, including the flush at exit, go to /dev/null so that Python does not report the pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.index import NEW, UNCHANGED, ArchiveIndex
 from archive.layout import ArchiveLayout, check_name, utc_now_iso
+from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
 from archive.warc import WarcCapture, WarcPointer, payload_digest
@@ -169,6 +170,8 @@ class ArchivePipeline:
             )
         try:
             self._open_writers()
+            # After the locks: a crawl that could not take them (another one runs) leaves no trace in the ledger.
+            append_event(options.root, STARTED, options.crawl_id, self._started_at)
         except OSError as exc:
             # Read-only, not a directory, no space: say which directory and why, before any request is made.
             raise ArchiveWriteError(write_error_message(options.root, exc, "its directories and locks")) from exc
