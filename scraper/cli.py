@@ -121,7 +121,10 @@ def run_crawl(
     started = time.monotonic()
     process.start()
     seconds = time.monotonic() - started
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    try:
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    except RuntimeError:  # the crawl failed before Scrapy set up its stats; `failures` says why
+        stats = {}
     return CrawlResult(stats, seconds, out, settings.get("ARCHIVE_CRAWL_ID"), failures)
 
 
@@ -217,9 +220,46 @@ def incremental_settings(args: argparse.Namespace) -> list[str]:
     return overrides
 
 
+def check_start_url(url: str) -> str:
+    """`url` if a crawl can start from it (http or https, a host, a valid port); CliError saying what is wrong otherwise."""
+    from urllib.parse import urlsplit
+
+    example = "e.g. http://127.0.0.1:8000/"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise CliError(
+            f"--start-url {url!r}: the portal is crawled over http or https, not {parts.scheme or 'no scheme'!r} ({example})"
+        )
+    if not parts.hostname:
+        raise CliError(f"--start-url {url!r} names no host ({example})")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError as exc:
+        raise CliError(f"--start-url {url!r}: bad port ({exc}); use a number from 1 to 65535 ({example})") from exc
+    return url
+
+
+def check_archive_free(out: Path) -> None:
+    """CliError if another crawl is writing to `out` (it holds the archive's lock); the pipeline checks again, for good."""
+    from archive.layout import ARTICLES
+    from archive.writer import DirectoryBusyError, DirectoryLock
+
+    if not (out / ARTICLES).is_dir():
+        return
+    lock = DirectoryLock(out / ARTICLES)
+    try:
+        lock.acquire()
+    except DirectoryBusyError as exc:
+        raise CliError(f"another crawl is writing to {out}: {exc}") from exc
+    except OSError:
+        return  # unwritable: the archive pipeline says why, naming the directory
+    lock.release()
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not args.start_url:
         raise CliError("crawl needs --start-url URL (the portal's home page, e.g. http://127.0.0.1:8000/)")
+    check_start_url(args.start_url)
     out = Path(args.out).resolve()
     if args.crawl_id:
         from archive.layout import UnsafeNameError, check_name
@@ -228,6 +268,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             check_name(args.crawl_id)  # it names files in the archive: never a path
         except UnsafeNameError as exc:
             raise CliError(f"--crawl-id: {exc}") from exc
+    check_archive_free(out)
     # -s comes last so that an explicit setting wins over the options.
     overrides = incremental_settings(args) + list(args.set)
     result = run_crawl(args.start_url, out, args.crawl_id, overrides, args.loglevel)

@@ -26,7 +26,7 @@ from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
 from archive.warc import WarcCapture, WarcPointer, payload_digest
-from archive.writer import ClosedFile, InvalidRecordError, JsonlWriter
+from archive.writer import ClosedFile, DirectoryBusyError, InvalidRecordError, JsonlWriter
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.records import build_quarantine, build_skip_entry
 from scraper.spiders.portal import article_id, header_pairs
@@ -135,6 +135,7 @@ class ArchivePipeline:
         self.skip_entries = 0
         self.captures = {"responses": 0, "revisits": 0}
         self.write_error: str | None = None
+        self._opened = False
         self._ids_this_crawl: set[str] = set()
         # Article URL -> where its body is in the WARC, from response_received until the item arrives.
         self._pointers: dict[str, WarcPointer] = {}
@@ -173,8 +174,13 @@ class ArchivePipeline:
             # After the locks: a crawl that could not take them (another one runs) leaves no trace in the ledger.
             append_event(options.root, STARTED, options.crawl_id, self._started_at)
         except OSError as exc:
+            self._abort_writers()
             # Read-only, not a directory, no space: say which directory and why, before any request is made.
             raise ArchiveWriteError(write_error_message(options.root, exc, "its directories and locks")) from exc
+        except DirectoryBusyError:
+            self._abort_writers()  # release the locks this crawl did take
+            raise
+        self._opened = True
 
     def _open_writers(self) -> None:
         options = self.options
@@ -391,6 +397,10 @@ class ArchivePipeline:
         self._count("quarantined")
 
     def close_spider(self) -> None:
+        if not self._opened:
+            # open_spider failed (another crawl holds the archive, or it cannot be written): this crawl wrote nothing,
+            # and a manifest now would claim a finished crawl of nothing.
+            return
         if self.write_error is not None:
             # The writers were aborted when the write failed: committing an open file (or a manifest) would make
             # the archive lie. Committed files stay; the open .part files are set aside by the next crawl.

@@ -67,6 +67,8 @@ class ReplicaServer(ThreadingHTTPServer):
     def __init__(
         self, host: str, port: int, seed: int, articles: int, changed: int, faults: FaultConfig | None = None
     ) -> None:
+        if ":" in host:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), ReplicaHandler)
         self.portal = Portal(seed, articles, changed, base_url=self.url)
         self.log = RequestLog()
@@ -82,7 +84,7 @@ class ReplicaServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 class ReplicaHandler(BaseHTTPRequestHandler):
@@ -265,9 +267,17 @@ def portal_main(argv: list[str] | None = None) -> int:
         parser.error(f"refusing to serve on non-loopback host {args.host!r}; add --allow-remote")
     if args.articles < 1 or not 0 <= args.changed <= args.articles:
         parser.error("--articles must be >= 1 and --changed between 0 and --articles")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a TCP port: use 1 to 65535, or 0 to pick a free one")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     faults = fault_config(parser, args)
-    server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
+    try:
+        server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
+    except OSError as exc:  # the port is taken, the address is not this machine's, no IPv6 ...
+        parser.error(
+            f"cannot serve on {args.host} port {args.port}: {exc.strerror or exc}; "
+            "pick another --port (0 picks a free one) or another --host"
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
