@@ -46,6 +46,9 @@ SUMMARY_TABLE = (
     ("pages_found", "list pages, sitemaps, robots.txt"),
     ("pages_skipped", "  skipped"),
     ("pages_skipped_by_reason", ""),
+    ("pages_unaccounted", "  UNACCOUNTED (a bug)"),
+    ("pagination_stopped", "  columns whose pagination was stopped"),
+    ("pagination_stopped_by_reason", ""),
     ("links_off_scope", "off-host links not followed"),
     ("requests", "HTTP requests"),
     ("http_errors", "  HTTP errors (>= 400)"),
@@ -136,7 +139,7 @@ def summary_lines(result: CrawlResult) -> list[str]:
     finished = result.stats.get("finish_reason", "finished") == "finished"
     for key, label in SUMMARY_TABLE:
         value = summary.get(key, 0)
-        if key == "unaccounted" and not finished:  # a stopped crawl never reached them: no bug
+        if key in ("unaccounted", "pages_unaccounted") and not finished:  # a stopped crawl never reached them
             label = "  not reached (crawl stopped)"
         if isinstance(value, dict):  # per-reason counts under the row above
             lines += [f"    {reason:<{width - 2}}  {count:>7}" for reason, count in value.items()]

@@ -36,6 +36,7 @@ class LogEntry:
     bytes: int
     fault: str | None = None
     attempt: int = 0
+    at: float = 0.0  # when the answer was sent, seconds since the epoch (time between retries)
 
 
 class RequestLog:
@@ -114,7 +115,15 @@ class ReplicaHandler(BaseHTTPRequestHandler):
                 status, headers, body = self._apply(decision, status, headers, body)
         sent = self._send(decision, status, headers, body, send_body)
         self.server.log.add(
-            LogEntry(self.command, self.path, status if sent >= 0 else 0, max(sent, 0), decision.fault, attempt)
+            LogEntry(
+                self.command,
+                self.path,
+                status if sent >= 0 else 0,
+                max(sent, 0),
+                decision.fault,
+                attempt,
+                round(time.time(), 3),
+            )
         )
 
     def _apply(
@@ -124,12 +133,18 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         assert plan is not None
         if decision.body is not None:
             return decision.status or 200, list(decision.headers), decision.body
+        index = plan.endless_index(self.path.partition("?")[0]) if decision.fault == "endless_pages" else None
+        if index is not None:
+            if status != 200:  # past the column's real pages: its first page again, under the next number
+                assert plan.endless_column is not None
+                status, headers, body = self.server.portal.page(plan.endless_column + "index.html")
+            return status, headers, plan.endless_page(body, index)
         if decision.pad_to is not None:
             body = faultlib.oversize_body(body, decision.pad_to)
         if self.path.partition("?")[0] == "/robots.txt" and status == 200:
             body = plan.robots(body.decode("ascii")).encode("ascii")
         elif status == 200 and headers and headers[0][1].startswith("text/html"):
-            body = plan.rewrite_links(body)
+            body = plan.add_long_links(self.path.partition("?")[0], plan.rewrite_links(body))
         return status, headers, body
 
     def _send(
@@ -204,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         default="",
         metavar="LIST",
-        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}",
+        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}; "
+        f"hostile ones, not in `all`: {', '.join(faultlib.HOSTILE_FAULTS)}",
     )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault assignment (default 0)")
     faults.add_argument(
@@ -232,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of an `oversize` page (default %(default)s)",
     )
     faults.add_argument(
+        "--fault-bomb",
+        type=int,
+        default=faultlib.DEFAULT_BOMB_BYTES,
+        help="bytes a `gzip_bomb` inflates to (default %(default)s)",
+    )
+    faults.add_argument(
         "--fault-share",
         type=float,
         default=faultlib.DEFAULT_SHARE,
@@ -256,6 +278,7 @@ def fault_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> F
         args.fault_drip,
         args.fault_oversize,
         args.fault_share,
+        args.fault_bomb,
     )
 
 
