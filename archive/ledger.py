@@ -3,6 +3,7 @@ A finished line carries the SHA-256 of the manifest, so a deleted or replaced ma
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -113,3 +114,21 @@ def read_ledger(root: Path | str) -> Ledger:
             entry.finished_line = number
             entry.manifest_sha256 = value["manifest_sha256"]
     return ledger
+
+
+def ledger_state(root: Path | str) -> dict[str, Any]:
+    """Size and SHA-256 of the ledger as it is now (empty if absent): a manifest keeps them, so verify can tell that
+    the lines before the crawl finished were not removed or edited afterwards, and that the ledger was not deleted."""
+    path = ledger_path(root)
+    data = path.read_bytes() if path.is_file() else b""
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def prefix_sha256(path: Path, size: int) -> str | None:
+    """SHA-256 of the first `size` bytes of `path`; None if it is shorter or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(size)
+    except OSError:
+        return None
+    return hashlib.sha256(data).hexdigest() if len(data) == size else None

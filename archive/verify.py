@@ -33,7 +33,7 @@ from .layout import (
     parse_jsonl_name,
     parse_warc_name,
 )
-from .ledger import Ledger, read_ledger
+from .ledger import Ledger, prefix_sha256, read_ledger
 from .manifest import SUMMARY_KEYS, ManifestError, manifest_paths, read_manifest
 from .quarantine import validate_quarantine
 from .reader import iter_lines
@@ -49,6 +49,9 @@ FIX_CRAWL_LOST = (
     "restore the crawl's manifest and files from a replica or backup; if they are lost for good, "
     "record the loss beside the archive and move what is left of the crawl out of it"
 )
+# What warcio raises on a damaged WARC file: besides its own error, a truncated header block makes it fail inside
+# its parser (AttributeError on a missing URI, found by tests/test_archive_fuzz.py).
+WARC_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, AttributeError)
 # Names in a kind directory that are neither data files nor leftovers, yet expected: the directory lock.
 LOCK_FILE = ".lock"
 
@@ -141,6 +144,7 @@ class _Verifier:
         self.pointers: dict[str, list[_Pointer]] = {}
         self.ledger = Ledger(self.root / LEDGER_FILE, False)
         self.manifest_sha: dict[str, str] = {}
+        self.manifests: dict[str, dict[str, Any]] = {}
 
     def run(self) -> VerifyReport:
         if not self.root.is_dir():
@@ -321,7 +325,7 @@ class _Verifier:
             if pointer.record_id is not None and record_id != pointer.record_id:
                 return f"the response there is {record_id}, not the record's warc_record_id {pointer.record_id}"
             digest = hashlib.sha256(record.content_stream().read()).hexdigest()
-        except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+        except WARC_READ_ERRORS as exc:
             return f"no readable WARC record there ({exc})"
         if pointer.content_sha256 is not None and digest != pointer.content_sha256:
             return f"the response body hashes to {digest}, not the record's content_sha256 {pointer.content_sha256}"
@@ -342,6 +346,7 @@ class _Verifier:
                 continue
             crawl_id = manifest["crawl_id"]
             self.manifest_sha[crawl_id] = sha256_of(path)
+            self.manifests[crawl_id] = manifest
             if path.stem != crawl_id:
                 self.report.add(
                     path,
@@ -400,7 +405,7 @@ class _Verifier:
             return self.scans[path].lines if path in self.scans else sum(1 for _ in iter_lines(path))
         try:
             return count_warc_records(path) if kind == WARC else count_lines(path)
-        except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
+        except WARC_READ_ERRORS as exc:
             self.report.add(path, None, f"cannot read WARC records: {exc}", FIX_RESTORE)
             return None
 
@@ -527,8 +532,9 @@ class _Verifier:
     def check_ledger(self, listed: dict[str, set[tuple[str, str]]]) -> None:
         """Every finished crawl in the ledger has the manifest it wrote; every manifest's crawl is in the ledger."""
         ledger = self.ledger
+        self.check_ledger_prefixes()
         if not ledger.exists:
-            if listed:
+            if listed and not any(isinstance(m.get("ledger"), dict) for m in self.manifests.values()):
                 self.report.add(
                     ledger.path,
                     None,
@@ -572,6 +578,30 @@ class _Verifier:
                 "find where it came from; if it is genuine, restore ledger.jsonl from a backup, else move the "
                 "manifest and the crawl's files out of the archive",
             )
+
+    def check_ledger_prefixes(self) -> None:
+        """Each manifest keeps the size and hash of the ledger as its crawl left it: that much of it must be unchanged."""
+        for crawl_id, manifest in sorted(self.manifests.items()):
+            seen = manifest.get("ledger")
+            if not isinstance(seen, dict) or not isinstance(seen.get("bytes"), int):
+                continue  # written before manifests recorded the ledger
+            path = self.layout.manifest_path(crawl_id)
+            if not self.ledger.exists:
+                self.report.add(
+                    self.ledger.path,
+                    None,
+                    f"the crawl ledger is missing, though crawl {crawl_id} recorded it ({path.name})",
+                    "restore ledger.jsonl from a replica or backup; without it a deleted crawl goes unnoticed",
+                )
+                return
+            if prefix_sha256(self.ledger.path, seen["bytes"]) != seen.get("sha256"):
+                self.report.add(
+                    self.ledger.path,
+                    None,
+                    f"the first {seen['bytes']} bytes are not the ledger crawl {crawl_id} left ({path.name}): "
+                    "lines were removed or edited since",
+                    "the ledger is only ever appended to: restore it from a replica or backup",
+                )
 
     # --- anything else ---------------------------------------------------------------------------
     def check_unknown(self) -> None:

@@ -124,3 +124,22 @@ def test_a_symlinked_records_file_is_refused(root: Path, tmp_path: Path) -> None
     assert any(e.startswith(f"{original}: symbolic link inside the archive") for e in found), found
     with pytest.raises(ArchiveRootError, match="symbolic link"):
         export_latest(root, io.StringIO())
+
+
+def test_a_crawl_deleted_with_the_ledger_is_caught_by_a_later_manifest(root: Path) -> None:
+    append_event(root, STARTED, LATER, "2025-02-01T00:00:00Z")
+    write_sample_crawl(root, LATER, [sample_record("1002", 1, crawl_id=LATER)])
+    (root / "ledger.jsonl").unlink()
+    (root / "manifests" / f"{CRAWL}.json").unlink()
+    for path in (root / "articles").glob(f"{CRAWL}-*"):
+        path.unlink()
+    assert any(f"the crawl ledger is missing, though crawl {LATER} recorded it" in e for e in errors(root))
+
+
+def test_a_ledger_line_removed_before_a_later_crawl_is_caught(root: Path) -> None:
+    append_event(root, STARTED, LATER, "2025-02-01T00:00:00Z")
+    write_sample_crawl(root, LATER, [sample_record("1002", 1, crawl_id=LATER)])
+    ledger = root / "ledger.jsonl"
+    lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
+    ledger.write_text("".join(lines[1:]), encoding="utf-8")  # the first crawl's finished line is gone
+    assert any(f"are not the ledger crawl {LATER} left" in e for e in errors(root))
