@@ -155,6 +155,15 @@ class _Verifier:
                 "pass the directory that holds articles/, warc/ and manifests/",
             )
             return self.report
+        entries = {path.name for path in self.root.iterdir()}
+        if entries and not entries & {ARTICLES, QUARANTINE, WARC, MANIFESTS, INDEX_FILE, LEDGER_FILE}:
+            self.report.add(
+                self.root,
+                None,
+                "not an archive: it holds none of articles/, warc/, manifests/",
+                "pass the directory that holds articles/, warc/ and manifests/",
+            )
+            return self.report
         self.check_links()
         self.ledger = read_ledger(self.root)
         self.scan_jsonl(committed_jsonl(self.layout.articles_dir), ARTICLES, self.check_article)

@@ -369,3 +369,9 @@ def test_a_skip_entries_value_that_is_not_a_count_is_reported(skips_root: Path) 
     rewrite_manifest(skips_root, lambda m: m["summary"].update(skip_entries="2"))
     (error,) = messages(skips_root)
     assert "summary skip_entries is '2', not a count" in error
+
+
+def test_verify_of_a_directory_that_is_no_archive_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an archive", encoding="utf-8")
+    (error,) = messages(tmp_path)
+    assert "not an archive: it holds none of articles/, warc/, manifests/" in error
