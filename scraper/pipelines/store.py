@@ -50,6 +50,11 @@ MANIFEST_SETTINGS = (
     "DOWNLOAD_MAXSIZE",
     "RETRY_TIMES",
     "REDIRECT_MAX_TIMES",
+    "URLLENGTH_LIMIT",
+    "DEPTH_LIMIT",
+    "PORTAL_RETRY_AFTER_MAX",
+    "PORTAL_MAX_LIST_PAGES",
+    "PORTAL_STALE_LIST_PAGES",
 )
 # Skips recorded by a count only: a second URL (or copy) of an article the crawl handles anyway.
 UNRECORDED_SKIPS = frozenset({"duplicate"})
