@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from .export import export_latest
+from .layout import ArchiveRootError
+from .output import OutputPathError, atomic_output
 from .reader import ArchiveReadError
 from .stats import archive_stats
 from .verify import verify_archive
 
 logger = logging.getLogger(__name__)
+
+# What an archive command reports as "error: ..." with exit status 1: each message names the problem and the fix.
+READ_ERRORS = (ArchiveReadError, ArchiveRootError, OutputPathError)
 
 
 def verify_main(argv: list[str] | None = None) -> int:
@@ -69,7 +74,7 @@ def stats_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         stats = archive_stats(args.directory)
-    except ArchiveReadError as exc:
+    except READ_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(stats, ensure_ascii=False, indent=2) if args.json else format_stats(stats))
@@ -92,10 +97,17 @@ def export_main(argv: list[str] | None = None) -> int:
         if args.out is None:
             count = export_latest(args.directory, sys.stdout)
         else:
-            with open(args.out, "w", encoding="utf-8", newline="\n") as out:
+            with atomic_output(args.out, args.directory) as out:
                 count = export_latest(args.directory, out)
-    except ArchiveReadError as exc:
+    except READ_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        raise  # standard output closed by the reader (`| head`): the entry point handles it
+    except OSError as exc:
+        print(
+            f"error: cannot write {args.out}: {exc.strerror or exc} (free space or pick another --out)", file=sys.stderr
+        )
         return 1
     print(f"exported {count} articles", file=sys.stderr)
     return 0

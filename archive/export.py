@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
+from .layout import check_archive_root
 from .reader import iter_records
 from .schema import normalize_record
 from .writer import dumps_line
@@ -15,9 +16,12 @@ logger = logging.getLogger(__name__)
 
 
 def export_latest(directory: Path | str, out: TextIO) -> int:
-    """Write the latest version of each article to `out`, one JSON line each; return the number written."""
+    """Write the latest version of each article to `out`, one JSON line each; return the number written.
+
+    Raises ArchiveRootError if `directory` is not a readable archive, ArchiveReadError on a damaged file.
+    """
     count = 0
-    for record in iter_records(directory, latest_only=True):
+    for record in iter_records(check_archive_root(Path(directory)), latest_only=True):
         out.write(dumps_line(normalize_record(record)).decode("utf-8"))
         count += 1
     logger.info("exported %d articles from %s", count, directory)

@@ -19,6 +19,7 @@ WARC = "warc"
 CDXJ = "cdxj"
 MANIFESTS = "manifests"
 INDEX_FILE = "index.json"
+LEDGER_FILE = "ledger.jsonl"
 
 KINDS = (ARTICLES, QUARANTINE, WARC, CDXJ)
 _KIND_DIRS = {ARTICLES: ARTICLES, QUARANTINE: QUARANTINE, WARC: WARC, CDXJ: WARC}
@@ -30,6 +31,10 @@ _WARC_NAME = re.compile(r"^(?P<prefix>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<seq>[0-9]{
 
 class UnsafeNameError(ValueError):
     """A file or crawl name that could leave the archive root or is not a plain name."""
+
+
+class ArchiveRootError(ValueError):
+    """A path given as an archive that is not one (missing, a file, not an archive) or that links outside itself."""
 
 
 @dataclass(frozen=True)
@@ -148,12 +153,13 @@ def committed_warcs(directory: Path) -> list[ArchiveFile]:
 
 
 def _committed(directory: Path, parse: Callable[[str], tuple[str, int] | None]) -> list[ArchiveFile]:
-    if not directory.is_dir():
+    # A symbolic link (the directory or a file in it) may lead out of the archive: never read through one.
+    if directory.is_symlink() or not directory.is_dir():
         return []
     found = []
     for path in directory.iterdir():
         parsed = parse(path.name)
-        if parsed and path.is_file():
+        if parsed and path.is_file() and not path.is_symlink():
             found.append(ArchiveFile(path, parsed[0], parsed[1]))
     return sorted(found, key=lambda f: (f.prefix, f.seq))
 
@@ -167,3 +173,39 @@ def leftover_files(directory: Path) -> list[Path]:
         for p in directory.iterdir()
         if p.name.startswith(".") and (p.name.endswith(".part") or ".abandoned" in p.name)
     )
+
+
+def linked_entries(root: Path) -> list[Path]:
+    """Symbolic links where the archive keeps its data: the kind and manifest directories, their files, the index and
+    the ledger. Readers never follow them (they could lead out of the archive); verify reports them."""
+    links = [root / name for name in (INDEX_FILE, LEDGER_FILE) if (root / name).is_symlink()]
+    for sub in (ARTICLES, QUARANTINE, WARC, MANIFESTS):
+        directory = root / sub
+        if directory.is_symlink():
+            links.append(directory)
+        elif directory.is_dir():
+            links += sorted(path for path in directory.iterdir() if path.is_symlink())
+    return links
+
+
+def check_archive_root(root: Path) -> Path:
+    """`root` if it can be read as an archive; raise ArchiveRootError saying what is wrong and what to do otherwise.
+
+    An empty directory is an empty archive. A directory holding none of the archive's entries is refused, so that a
+    mistyped path does not read as an archive with nothing in it; so is a symbolic link inside the archive.
+    """
+    hint = "pass the archive directory (the one holding articles/, warc/ and manifests/)"
+    if not root.exists():
+        raise ArchiveRootError(f"{root}: no such directory ({hint})")
+    if not root.is_dir():
+        raise ArchiveRootError(f"{root}: is a file, not an archive directory ({hint})")
+    entries = {path.name for path in root.iterdir()}
+    if entries and not entries & {ARTICLES, QUARANTINE, WARC, MANIFESTS, INDEX_FILE, LEDGER_FILE}:
+        raise ArchiveRootError(f"{root}: not an archive, it holds none of articles/, warc/, manifests/ ({hint})")
+    links = linked_entries(root)
+    if links:
+        raise ArchiveRootError(
+            f"{links[0]}: is a symbolic link; the archive is never read through links, which may lead outside it "
+            f"(replace it with the real file or directory, then run 'newsarchive verify {root}')"
+        )
+    return root

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .layout import KINDS, ArchiveLayout, check_name
+from .layout import KINDS, ArchiveLayout, UnsafeNameError, check_name
+from .ledger import FINISHED, append_event, ledger_state
 from .schema import SCHEMA_VERSION
 from .writer import ClosedFile, write_json_atomic
 
@@ -75,11 +76,16 @@ def write_manifest(
     """Write manifests/<crawl_id>.json atomically. Call it after every writer of the crawl is closed."""
     layout = ArchiveLayout(Path(root))
     document = build_manifest(crawl_id, started_at, finished_at, settings, files, summary)
+    # The ledger as this crawl leaves it (its own started line included): lines removed or edited later, or the
+    # whole ledger deleted, show against it.
+    document["ledger"] = ledger_state(root)
     path = layout.manifest_path(crawl_id)
     if path.exists():
         raise ManifestError(f"{path} already exists; a crawl id is used once, start the next crawl with a new id")
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, document)
+    sha256 = write_json_atomic(path, document)
+    # The ledger remembers that this crawl finished and which manifest it wrote: verify notices one deleted or replaced.
+    append_event(root, FINISHED, crawl_id, finished_at, manifest_sha256=sha256)
     logger.info("wrote manifest %s (%d files)", path, len(document["files"]))
     return path
 
@@ -93,6 +99,11 @@ def manifest_problems(document: Any) -> list[str]:
         for key in ("crawl_id", "started_at", "finished_at", "files", "summary")
         if key not in document
     ]
+    if "crawl_id" in document:
+        try:
+            check_name(document["crawl_id"])
+        except UnsafeNameError as exc:
+            problems.append(f"crawl_id: {exc}")
     for i, entry in enumerate(document.get("files") or []):
         if not isinstance(entry, dict) or any(key not in entry for key in FILE_KEYS):
             problems.append(f"files[{i}] must have {', '.join(FILE_KEYS)}")
@@ -122,9 +133,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def manifest_paths(root: Path | str) -> list[Path]:
     """Committed manifest files (hidden temporaries excluded), sorted by name."""
     directory = ArchiveLayout(Path(root)).manifests_dir
-    if not directory.is_dir():
+    if directory.is_symlink() or not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob("*.json") if not p.name.startswith("."))
+    return sorted(p for p in directory.glob("*.json") if not p.name.startswith(".") and not p.is_symlink())
 
 
 def load_manifests(root: Path | str) -> dict[str, dict[str, Any]]:

@@ -93,10 +93,25 @@ def _first_fetched_at(path: Path) -> datetime | None:
     return None
 
 
+def _listed_or_unfinished(archive_file: ArchiveFile, kind: str, manifests: dict[str, dict[str, Any]]) -> bool:
+    """False for a file under a finished crawl's name that its manifest does not list: added later, never read."""
+    manifest = manifests.get(archive_file.prefix)
+    if manifest is None:
+        return True
+    if any(entry["kind"] == kind and entry["name"] == archive_file.name for entry in manifest["files"]):
+        return True
+    logger.warning(
+        "%s is not listed in the manifest of crawl %s, so it is not read (run 'newsarchive verify')",
+        archive_file.path,
+        archive_file.prefix,
+    )
+    return False
+
+
 def ordered_files(root: Path | str, kind_dir: Path) -> list[ArchiveFile]:
     """Committed files of a directory, ordered by crawl start (manifest, else first fetched_at) then sequence."""
-    files = committed_jsonl(kind_dir)
     manifests = load_manifests(root)
+    files = [f for f in committed_jsonl(kind_dir) if _listed_or_unfinished(f, kind_dir.name, manifests)]
     starts: dict[str, datetime] = {}
     for f in files:  # files are sorted by (prefix, seq), so the first seen is the crawl's first file
         if f.prefix not in starts:

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .layout import ArchiveLayout, committed_jsonl, committed_warcs
+from .layout import ArchiveLayout, check_archive_root, committed_jsonl, committed_warcs
 from .manifest import manifest_paths
 from .reader import iter_quarantine, iter_records, parse_instant
 
@@ -16,8 +16,11 @@ logger = logging.getLogger(__name__)
 
 
 def archive_stats(directory: Path | str) -> dict[str, Any]:
-    """Counts for the archive rooted at `directory`; see the keys of the returned dict."""
-    root = Path(directory)
+    """Counts for the archive rooted at `directory`; see the keys of the returned dict.
+
+    Raises ArchiveRootError if `directory` is not a readable archive, ArchiveReadError on a damaged file.
+    """
+    root = check_archive_root(Path(directory))
     layout = ArchiveLayout(root)
     records = 0
     latest: dict[str, dict[str, Any]] = {}

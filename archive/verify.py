@@ -18,6 +18,9 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from .layout import (
     ARTICLES,
+    INDEX_FILE,
+    LEDGER_FILE,
+    MANIFESTS,
     QUARANTINE,
     WARC,
     ArchiveFile,
@@ -26,7 +29,11 @@ from .layout import (
     committed_jsonl,
     committed_warcs,
     leftover_files,
+    linked_entries,
+    parse_jsonl_name,
+    parse_warc_name,
 )
+from .ledger import Ledger, prefix_sha256, read_ledger
 from .manifest import SUMMARY_KEYS, ManifestError, manifest_paths, read_manifest
 from .quarantine import validate_quarantine
 from .reader import iter_lines
@@ -38,6 +45,15 @@ ERROR = "error"
 WARNING = "warning"
 
 FIX_RESTORE = "restore this file from a replica or backup; committed files are never edited in place"
+FIX_CRAWL_LOST = (
+    "restore the crawl's manifest and files from a replica or backup; if they are lost for good, "
+    "record the loss beside the archive and move what is left of the crawl out of it"
+)
+# What warcio raises on a damaged WARC file: besides its own error, a truncated header block makes it fail inside
+# its parser (AttributeError on a missing URI, found by tests/test_archive_fuzz.py).
+WARC_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, AttributeError)
+# Names in a kind directory that are neither data files nor leftovers, yet expected: the directory lock.
+LOCK_FILE = ".lock"
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,9 @@ class _Verifier:
         self.scans: dict[Path, _FileScan] = {}
         self.warc_names = {f.name for f in committed_warcs(self.layout.warc_dir)}
         self.pointers: dict[str, list[_Pointer]] = {}
+        self.ledger = Ledger(self.root / LEDGER_FILE, False)
+        self.manifest_sha: dict[str, str] = {}
+        self.manifests: dict[str, dict[str, Any]] = {}
 
     def run(self) -> VerifyReport:
         if not self.root.is_dir():
@@ -136,14 +155,36 @@ class _Verifier:
                 "pass the directory that holds articles/, warc/ and manifests/",
             )
             return self.report
+        entries = {path.name for path in self.root.iterdir()}
+        if entries and not entries & {ARTICLES, QUARANTINE, WARC, MANIFESTS, INDEX_FILE, LEDGER_FILE}:
+            self.report.add(
+                self.root,
+                None,
+                "not an archive: it holds none of articles/, warc/, manifests/",
+                "pass the directory that holds articles/, warc/ and manifests/",
+            )
+            return self.report
+        self.check_links()
+        self.ledger = read_ledger(self.root)
         self.scan_jsonl(committed_jsonl(self.layout.articles_dir), ARTICLES, self.check_article)
         self.scan_jsonl(committed_jsonl(self.layout.quarantine_dir), QUARANTINE, self.check_quarantine)
         self.check_pointers()
         listed = self.check_manifests()
+        self.check_ledger(listed)
         self.check_unlisted(listed)
         self.check_leftovers()
+        self.check_unknown()
         self.check_cdxj_present()
         return self.report
+
+    def check_links(self) -> None:
+        for path in linked_entries(self.root):
+            self.report.add(
+                path,
+                None,
+                "symbolic link inside the archive: not followed, so whatever it leads to is not checked or read",
+                "replace the link with the real file or directory (the archive must hold its own data)",
+            )
 
     # --- JSONL content -------------------------------------------------------------------------
     def scan_jsonl(
@@ -293,7 +334,7 @@ class _Verifier:
             if pointer.record_id is not None and record_id != pointer.record_id:
                 return f"the response there is {record_id}, not the record's warc_record_id {pointer.record_id}"
             digest = hashlib.sha256(record.content_stream().read()).hexdigest()
-        except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+        except WARC_READ_ERRORS as exc:
             return f"no readable WARC record there ({exc})"
         if pointer.content_sha256 is not None and digest != pointer.content_sha256:
             return f"the response body hashes to {digest}, not the record's content_sha256 {pointer.content_sha256}"
@@ -313,6 +354,8 @@ class _Verifier:
                 )
                 continue
             crawl_id = manifest["crawl_id"]
+            self.manifest_sha[crawl_id] = sha256_of(path)
+            self.manifests[crawl_id] = manifest
             if path.stem != crawl_id:
                 self.report.add(
                     path,
@@ -338,6 +381,8 @@ class _Verifier:
             )
             return
         shown = self.root / self.layout.dir_for_kind(entry["kind"]).name / entry["name"]
+        if shown.is_symlink() or shown.parent.is_symlink():
+            return  # reported as a link, and never followed
         if not path.is_file():
             self.report.add(
                 shown,
@@ -369,7 +414,7 @@ class _Verifier:
             return self.scans[path].lines if path in self.scans else sum(1 for _ in iter_lines(path))
         try:
             return count_warc_records(path) if kind == WARC else count_lines(path)
-        except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
+        except WARC_READ_ERRORS as exc:
             self.report.add(path, None, f"cannot read WARC records: {exc}", FIX_RESTORE)
             return None
 
@@ -461,7 +506,21 @@ class _Verifier:
         candidates += [(QUARANTINE, f) for f in committed_jsonl(self.layout.quarantine_dir)]
         candidates += [(WARC, f) for f in committed_warcs(self.layout.warc_dir)]
         for kind, archive_file in candidates:
-            if archive_file.prefix not in listed:
+            if archive_file.prefix not in listed and self.ledger.finished(archive_file.prefix):
+                continue  # the crawl's missing manifest is reported once, from the ledger
+            if (
+                archive_file.prefix not in listed
+                and self.ledger.exists
+                and archive_file.prefix not in self.ledger.crawls
+            ):
+                self.report.add(
+                    archive_file.path,
+                    None,
+                    f"file of crawl {archive_file.prefix}, which the ledger never saw start",
+                    "a file copied in from elsewhere, or its crawl's ledger lines were removed: find where it came "
+                    "from and move it out of the archive, or restore ledger.jsonl from a backup",
+                )
+            elif archive_file.prefix not in listed:
                 self.report.add(
                     archive_file.path,
                     None,
@@ -473,10 +532,122 @@ class _Verifier:
                 self.report.add(
                     archive_file.path,
                     None,
-                    f"not listed in the manifest of crawl {archive_file.prefix}",
-                    "a stray or copied-in file: find where it came from, then move it out of the archive or add it to a new crawl",
+                    f"not listed in the manifest of crawl {archive_file.prefix}, which finished without it: "
+                    "a file added to the archive afterwards (never read)",
+                    "find where it came from, then move it out of the archive; a finished crawl's manifest is the list of its files",
+                )
+
+    # --- the crawl ledger --------------------------------------------------------------------------
+    def check_ledger(self, listed: dict[str, set[tuple[str, str]]]) -> None:
+        """Every finished crawl in the ledger has the manifest it wrote; every manifest's crawl is in the ledger."""
+        ledger = self.ledger
+        self.check_ledger_prefixes()
+        if not ledger.exists:
+            if listed and not any(isinstance(m.get("ledger"), dict) for m in self.manifests.values()):
+                self.report.add(
+                    ledger.path,
+                    None,
+                    f"no crawl ledger, though {len(listed)} crawl(s) have a manifest: a crawl deleted together with "
+                    "its manifest would go unnoticed",
+                    "expected for an archive written before the ledger existed; the next crawl starts one",
                     WARNING,
                 )
+            return
+        self.report.files_checked += 1
+        for number, problem in ledger.problems:
+            self.report.add(
+                ledger.path,
+                number,
+                f"ledger line unreadable: {problem}",
+                "the ledger is only ever appended to: restore it from a backup",
+            )
+        for crawl_id, entry in sorted(ledger.crawls.items()):
+            if entry.finished_line is None:
+                continue
+            if crawl_id not in self.manifest_sha:
+                self.report.add(
+                    ledger.path,
+                    entry.finished_line,
+                    f"crawl {crawl_id} finished, but manifests/{crawl_id}.json is missing (its files are unchecked)",
+                    FIX_CRAWL_LOST,
+                )
+            elif self.manifest_sha[crawl_id] != entry.manifest_sha256:
+                self.report.add(
+                    self.layout.manifest_path(crawl_id),
+                    None,
+                    f"manifest differs from the one crawl {crawl_id} wrote (ledger line {entry.finished_line} "
+                    f"records sha256 {entry.manifest_sha256})",
+                    "the manifest was replaced or edited: restore it from a replica or backup",
+                )
+        for crawl_id in sorted(set(listed) - {c for c in ledger.crawls if ledger.finished(c)}):
+            self.report.add(
+                self.layout.manifest_path(crawl_id),
+                None,
+                f"the ledger does not record crawl {crawl_id} finishing: a manifest added to the archive afterwards",
+                "find where it came from; if it is genuine, restore ledger.jsonl from a backup, else move the "
+                "manifest and the crawl's files out of the archive",
+            )
+
+    def check_ledger_prefixes(self) -> None:
+        """Each manifest keeps the size and hash of the ledger as its crawl left it: that much of it must be unchanged."""
+        for crawl_id, manifest in sorted(self.manifests.items()):
+            seen = manifest.get("ledger")
+            if not isinstance(seen, dict) or not isinstance(seen.get("bytes"), int):
+                continue  # written before manifests recorded the ledger
+            path = self.layout.manifest_path(crawl_id)
+            if not self.ledger.exists:
+                self.report.add(
+                    self.ledger.path,
+                    None,
+                    f"the crawl ledger is missing, though crawl {crawl_id} recorded it ({path.name})",
+                    "restore ledger.jsonl from a replica or backup; without it a deleted crawl goes unnoticed",
+                )
+                return
+            if prefix_sha256(self.ledger.path, seen["bytes"]) != seen.get("sha256"):
+                self.report.add(
+                    self.ledger.path,
+                    None,
+                    f"the first {seen['bytes']} bytes are not the ledger crawl {crawl_id} left ({path.name}): "
+                    "lines were removed or edited since",
+                    "the ledger is only ever appended to: restore it from a replica or backup",
+                )
+
+    # --- anything else ---------------------------------------------------------------------------
+    def check_unknown(self) -> None:
+        """Files that are no part of an archive: never read, so worth a word (they may be a mistake)."""
+        known_root = {*(self.layout.dir_for_kind(kind).name for kind in (ARTICLES, QUARANTINE, WARC))}
+        known_root |= {MANIFESTS, INDEX_FILE, LEDGER_FILE, f".{INDEX_FILE}.part", LOCK_FILE}
+        unknown = [p for p in self.root.iterdir() if p.name not in known_root and not p.is_symlink()]
+        checks = {
+            self.layout.articles_dir: lambda name: parse_jsonl_name(name) is not None,
+            self.layout.quarantine_dir: lambda name: parse_jsonl_name(name) is not None,
+            self.layout.warc_dir: lambda name: (
+                parse_warc_name(name) is not None
+                or (name.endswith(".cdxj") and parse_warc_name(name[: -len(".cdxj")]) is not None)
+            ),
+            self.layout.manifests_dir: lambda name: name.endswith(".json") and not name.startswith("."),
+        }
+        for directory, expected in checks.items():
+            if directory.is_symlink() or not directory.is_dir():
+                continue
+            leftovers = set(leftover_files(directory))
+            unknown += [
+                p
+                for p in directory.iterdir()
+                if not p.is_symlink()
+                and p not in leftovers
+                and p.name != LOCK_FILE
+                and not (p.name.startswith(".") and p.name.endswith(".part"))
+                and not (p.is_file() and expected(p.name))
+            ]
+        for path in sorted(unknown):
+            self.report.add(
+                path,
+                None,
+                "not a file of the archive (unknown name), so it is neither checked nor read",
+                "move it out of the archive; keep notes beside the archive, not in it",
+                WARNING,
+            )
 
     def check_leftovers(self) -> None:
         for directory in (self.layout.articles_dir, self.layout.quarantine_dir, self.layout.warc_dir):

@@ -4,6 +4,7 @@ portal, clean, verify, stats and export hand their arguments to the modules that
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -45,6 +46,9 @@ SUMMARY_TABLE = (
     ("pages_found", "list pages, sitemaps, robots.txt"),
     ("pages_skipped", "  skipped"),
     ("pages_skipped_by_reason", ""),
+    ("pages_unaccounted", "  UNACCOUNTED (a bug)"),
+    ("pagination_stopped", "  columns whose pagination was stopped"),
+    ("pagination_stopped_by_reason", ""),
     ("links_off_scope", "off-host links not followed"),
     ("requests", "HTTP requests"),
     ("http_errors", "  HTTP errors (>= 400)"),
@@ -52,6 +56,7 @@ SUMMARY_TABLE = (
     ("resumed", "  resumed from --jobdir"),
 )
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 ARCHIVE_ERROR_STAT = "newsarchive/archive_error"  # set by the archive pipeline when ARCHIVE_DIR cannot be written
 
 
@@ -119,7 +124,10 @@ def run_crawl(
     started = time.monotonic()
     process.start()
     seconds = time.monotonic() - started
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    try:
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    except RuntimeError:  # the crawl failed before Scrapy set up its stats; `failures` says why
+        stats = {}
     return CrawlResult(stats, seconds, out, settings.get("ARCHIVE_CRAWL_ID"), failures)
 
 
@@ -131,7 +139,7 @@ def summary_lines(result: CrawlResult) -> list[str]:
     finished = result.stats.get("finish_reason", "finished") == "finished"
     for key, label in SUMMARY_TABLE:
         value = summary.get(key, 0)
-        if key == "unaccounted" and not finished:  # a stopped crawl never reached them: no bug
+        if key in ("unaccounted", "pages_unaccounted") and not finished:  # a stopped crawl never reached them
             label = "  not reached (crawl stopped)"
         if isinstance(value, dict):  # per-reason counts under the row above
             lines += [f"    {reason:<{width - 2}}  {count:>7}" for reason, count in value.items()]
@@ -215,9 +223,46 @@ def incremental_settings(args: argparse.Namespace) -> list[str]:
     return overrides
 
 
+def check_start_url(url: str) -> str:
+    """`url` if a crawl can start from it (http or https, a host, a valid port); CliError saying what is wrong otherwise."""
+    from urllib.parse import urlsplit
+
+    example = "e.g. http://127.0.0.1:8000/"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise CliError(
+            f"--start-url {url!r}: the portal is crawled over http or https, not {parts.scheme or 'no scheme'!r} ({example})"
+        )
+    if not parts.hostname:
+        raise CliError(f"--start-url {url!r} names no host ({example})")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError as exc:
+        raise CliError(f"--start-url {url!r}: bad port ({exc}); use a number from 1 to 65535 ({example})") from exc
+    return url
+
+
+def check_archive_free(out: Path) -> None:
+    """CliError if another crawl is writing to `out` (it holds the archive's lock); the pipeline checks again, for good."""
+    from archive.layout import ARTICLES
+    from archive.writer import DirectoryBusyError, DirectoryLock
+
+    if not (out / ARTICLES).is_dir():
+        return
+    lock = DirectoryLock(out / ARTICLES)
+    try:
+        lock.acquire()
+    except DirectoryBusyError as exc:
+        raise CliError(f"another crawl is writing to {out}: {exc}") from exc
+    except OSError:
+        return  # unwritable: the archive pipeline says why, naming the directory
+    lock.release()
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not args.start_url:
         raise CliError("crawl needs --start-url URL (the portal's home page, e.g. http://127.0.0.1:8000/)")
+    check_start_url(args.start_url)
     out = Path(args.out).resolve()
     if args.crawl_id:
         from archive.layout import UnsafeNameError, check_name
@@ -226,6 +271,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             check_name(args.crawl_id)  # it names files in the archive: never a path
         except UnsafeNameError as exc:
             raise CliError(f"--crawl-id: {exc}") from exc
+    check_archive_free(out)
     # -s comes last so that an explicit setting wins over the options.
     overrides = incremental_settings(args) + list(args.set)
     result = run_crawl(args.start_url, out, args.crawl_id, overrides, args.loglevel)
@@ -391,6 +437,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsarchive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`newsarchive stats --json | head`): not an error of ours. Later
+        # writes, including the flush at exit, go to /dev/null so that Python does not report the pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ SUMMARY_ROWS = (
     "pages_found",
     "pages_fetched",
     "pages_skipped",
+    "pages_unaccounted",
+    "pagination_stopped",
     "links_off_scope",
     "links_ignored",
     "requests",
@@ -54,6 +56,7 @@ REASON_GROUPS = {
     "quarantined": "quarantined_by_reason",
     "skipped": "skipped_by_reason",
     "pages_skipped": "pages_skipped_by_reason",
+    "pagination_stopped": "pagination_stopped_by_reason",
 }
 CHECK_FAILURES_STAT = "newsarchive/check_failures"
 # Scrapy's own files in a JOBDIR; a crashed crawl's copies of them are discarded.
@@ -92,6 +95,7 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
             "pages_found",
             "pages_fetched",
             "pages_skipped",
+            "pagination_stopped",
         )
     }
     summary["links_off_scope"] = count("links/off_scope")
@@ -99,6 +103,7 @@ def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
     summary["unchanged_fetched"] = count("unchanged")
     summary["unchanged"] = summary["unchanged_fetched"] + summary["known_not_fetched"]
     summary["unaccounted"] = summary["articles_found"] - sum(summary[key] for key in OUTCOMES)
+    summary["pages_unaccounted"] = summary["pages_found"] - summary["pages_fetched"] - summary["pages_skipped"]
     summary.update(
         requests=requests,
         http_errors=http_errors,
@@ -123,13 +128,17 @@ def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
             f"{summary['http_errors']} HTTP error responses and {summary['download_errors']} download errors "
             f"in {summary['requests']} requests; is the portal up?"
         )
-    # Articles the crawl was asked about: not excluded by --since/--until or the article limit.
-    if summary.get("unaccounted") and not summary.get("resumed"):
-        # A resumed crawl found its queued articles in an earlier run, so only a fresh crawl must add up.
+    # A resumed crawl counts the articles its earlier run left pending as found, so it must add up like a fresh one.
+    if summary.get("unaccounted"):
         failures.append(
             f"accounting does not add up: {summary['articles_found']} articles found but "
             f"{summary['articles_found'] - summary['unaccounted']} ended in an outcome "
             f"({', '.join(f'{key} {summary[key]}' for key in OUTCOMES)}); this is a bug, please report it"
+        )
+    if summary.get("pages_unaccounted"):
+        failures.append(
+            f"page accounting does not add up: {summary['pages_found']} list pages, sitemaps and robots.txt found but "
+            f"{summary['pages_fetched']} fetched and {summary['pages_skipped']} skipped; this is a bug, please report it"
         )
     wanted = summary["articles_found"] - summary["out_of_range"] - summary["over_limit"]
     if wanted > 0 and summary["archived"] + summary["unchanged"] == 0:

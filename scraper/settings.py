@@ -44,13 +44,29 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # (600) so that it sees a redirect before one is followed.
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ScopeMiddleware": 650,
+    # Between the downloader and RetryMiddleware (550): a 429/503 retry waits for the response's Retry-After.
+    "scraper.middlewares.RetryAfterMiddleware": 560,
 }
 # A redirect chain longer than this is given up on (reason redirect_loop).
 REDIRECT_MAX_TIMES = 10
 
+# Scrapy's URL-length and depth filters drop a request without telling the spider. BookedFiltersMiddleware
+# checks the same limits first and books such a URL as skipped (url_too_long, too_deep) instead.
+SPIDER_MIDDLEWARES = {
+    "scraper.spidermiddlewares.BookedFiltersMiddleware": 950,
+}
+# Links longer than this are not followed (Scrapy's default, the longest URL browsers take).
+URLLENGTH_LIMIT = 2083
+# Links deeper than this below the start URL are not followed (0: no limit, Scrapy's default).
+DEPTH_LIMIT = 0
+
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429 or 503 with Retry-After is retried no sooner than it asks, but after at most this many seconds
+# (RetryAfterMiddleware in scraper/middlewares.py; 0 = do not wait). A portal that asks for more is
+# retried after this long all the same: a crawl does not stall for an hour on one page.
+PORTAL_RETRY_AFTER_MAX = 60.0
 
 # Redirects stay on (the spider re-checks the host of every article it receives).
 REDIRECT_ENABLED = True
@@ -105,6 +121,13 @@ PORTAL_SINCE = ""
 PORTAL_UNTIL = ""
 # At most this many article fetches per crawl, the newest first (0 = no limit).
 PORTAL_MAX_ARTICLES = 0
+# List pages (read in scraper/spiders/portal.py). A hostile or broken site can paginate forever: at most
+# PORTAL_MAX_LIST_PAGES list pages are requested per column (as many as a TRS pager is trusted to name; at
+# 20 articles a page, 20,000 articles a column; the sitemaps still name any beyond), and a
+# column's pagination stops after PORTAL_STALE_LIST_PAGES list pages in a row that show no article not
+# already seen on a list page. Both say so in the log and in the summary (0 = no limit).
+PORTAL_MAX_LIST_PAGES = 1000
+PORTAL_STALE_LIST_PAGES = 5
 
 # Crawl monitor (scraper/extensions.py): seconds between progress lines (0 = none), and the
 # share of requests failing (HTTP >= 400 or download errors) above which the crawl has failed.

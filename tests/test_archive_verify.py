@@ -33,11 +33,21 @@ def article_file(root: Path, seq: int = 1, suffix: str = ".jsonl.gz") -> Path:
     return root / "articles" / f"{CRAWL}-{seq:05d}{suffix}"
 
 
-def rewrite_manifest(root: Path, change) -> None:
+def rewrite_manifest(root: Path, change, as_written: bool = True) -> None:
+    """Edit the crawl's manifest; `as_written` also records it in the ledger, as if the crawl had written it so
+    (the summary checks are tested apart from the ledger's)."""
     path = root / "manifests" / f"{CRAWL}.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     change(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
+    if as_written:
+        ledger = root / "ledger.jsonl"
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
+        for line in lines:
+            if line["crawl_id"] == CRAWL and line["event"] == "finished":
+                line["manifest_sha256"] = sha
+        ledger.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
 
 def test_freshly_written_archive_verifies_without_errors_or_warnings(archive_root: Path) -> None:
@@ -63,8 +73,10 @@ def test_known_broken_fixture_reports_each_planted_fault() -> None:
     )
     assert "20250201T000000Z-bbbbbb-00002.jsonl:1: duplicate id 1002 version 2" in text
     assert "20250201T000000Z-bbbbbb.json: summary says quarantined = 1" in text
-    assert len(report.errors) == 5
-    assert [p.message for p in report.warnings] == ["not listed in the manifest of crawl 20250201T000000Z-bbbbbb"]
+    assert "20250201T000000Z-bbbbbb.json: manifest differs from the one crawl 20250201T000000Z-bbbbbb wrote" in text
+    assert "20250201T000000Z-bbbbbb-00002.jsonl: not listed in the manifest of crawl 20250201T000000Z-bbbbbb" in text
+    assert len(report.errors) == 7
+    assert report.warnings == []
     assert verify_main([str(broken), "-q"]) == 1
 
 
@@ -115,7 +127,7 @@ def test_file_dropped_from_manifest_is_caught_by_summary_and_flagged_as_unlisted
     rewrite_manifest(archive_root, lambda m: m["files"].pop(1))
     report = verify_archive(archive_root)
     assert any("hold 2 records" in p.message for p in report.errors)
-    assert any(p.file.endswith("-00002.jsonl.gz") and "not listed" in p.message for p in report.warnings)
+    assert any(p.file.endswith("-00002.jsonl.gz") and "not listed" in p.message for p in report.errors)
 
 
 def test_duplicate_id_and_version_is_reported(tmp_path: Path) -> None:
@@ -357,3 +369,9 @@ def test_a_skip_entries_value_that_is_not_a_count_is_reported(skips_root: Path) 
     rewrite_manifest(skips_root, lambda m: m["summary"].update(skip_entries="2"))
     (error,) = messages(skips_root)
     assert "summary skip_entries is '2', not a count" in error
+
+
+def test_verify_of_a_directory_that_is_no_archive_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an archive", encoding="utf-8")
+    (error,) = messages(tmp_path)
+    assert "not an archive: it holds none of articles/, warc/, manifests/" in error

@@ -273,19 +273,20 @@ def test_new_crawl_ids_are_valid_names_and_sort_by_time() -> None:
 
 
 def test_export_latest_writes_one_line_per_article(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
     write_sample_crawl(
-        tmp_path,
+        root,
         "c1",
         [sample_record("1", 1, "a", crawl_id="c1"), sample_record("2", 1, "b", crawl_id="c1")],
         started_at="2025-01-01T00:00:00Z",
     )
-    write_sample_crawl(tmp_path, "c2", [sample_record("1", 2, "a2", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
+    write_sample_crawl(root, "c2", [sample_record("1", 2, "a2", crawl_id="c2")], started_at="2025-02-01T00:00:00Z")
     out = io.StringIO()
-    assert export_latest(tmp_path, out) == 2
+    assert export_latest(root, out) == 2
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert sorted((r["id"], r["version"]) for r in lines) == [("1", 2), ("2", 1)]
     target = tmp_path / "out.jsonl"
-    assert export_main([str(tmp_path), "--latest", "--out", str(target)]) == 0
+    assert export_main([str(root), "--latest", "--out", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == out.getvalue()
 
 

@@ -101,3 +101,16 @@ def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path
     assert progress, result.stderr[-2000:]
     assert "articles found" in progress[-1] and "articles/min" in progress[-1]
     assert "crawl summary: {" in result.stderr
+
+
+def test_a_resumed_crawl_that_does_not_add_up_fails_like_a_fresh_one() -> None:
+    summary = crawl_summary(stats(resumed=1, articles_found=0, archived=181))
+    assert summary["unaccounted"] == -181
+    failures = check_summary(summary, 0.5)
+    assert any("accounting does not add up" in failure for failure in failures)
+
+
+def test_pages_found_but_neither_fetched_nor_skipped_fail_the_crawl() -> None:
+    summary = crawl_summary(stats(articles_found=1, archived=1, pages_found=3, pages_fetched=1, pages_skipped=1))
+    assert summary["pages_unaccounted"] == 1
+    assert any("page accounting does not add up" in failure for failure in check_summary(summary, 0.5))

@@ -325,6 +325,14 @@ def test_every_download_is_bounded_in_time_and_size() -> None:
         (ResponseDataLossError(), "truncated"),
         (IgnoreRequest("Forbidden by robots.txt"), "robots"),
         (IgnoreRequest("max redirections reached"), "redirect_loop"),
+        (
+            IgnoreRequest(
+                "Ignored response <200 http://h/a.html> because its body (10485760 B compressed, 16842752 B "
+                "decompressed so far) exceeded DOWNLOAD_MAXSIZE (16777216 B) during decompression."
+            ),
+            "too_large",
+        ),
+        (IgnoreRequest("Filtered offsite request to 'elsewhere.example'"), "off_scope"),
         (SkipRequest("off_scope", "redirected off host"), "off_scope"),
         (HttpError(Response("http://h/a", status=503), "503"), "http_503"),
     ],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crawling import FAKE_CLEAN, article_paths, crawl, crawl_command, crawl_env, kind
@@ -50,6 +52,11 @@ def start_and_stop(replica: Replica, out: Path, jobdir: Path, signum: int) -> tu
     return process.returncode, article_paths(replica.log()[before:])
 
 
+def latest_manifest(out: Path) -> dict[str, Any]:
+    manifests = [json.loads(path.read_text(encoding="utf-8")) for path in (out / "manifests").glob("*.json")]
+    return max(manifests, key=lambda manifest: (manifest["started_at"], manifest["finished_at"]))
+
+
 def archived_ids(out: Path) -> set[str]:
     return {record["id"] for record in iter_records(out)}
 
@@ -69,6 +76,11 @@ def test_sigint_stops_and_the_jobdir_resumes_where_it_stopped(replica: Replica, 
     assert not set(first) & set(second)  # nothing fetched twice
     assert not [entry for entry in served if kind(entry["path"]) == "list"]  # the queue, not a new discovery
     assert archived_ids(out) == {entry["id"] for entry in replica.index()}
+    # The resumed run accounts like a fresh one: the articles the stopped run left pending are found again here.
+    assert "UNACCOUNTED" not in resumed.stdout
+    summary = latest_manifest(out)["summary"]
+    assert summary["unaccounted"] == 0 and summary["pages"]["unaccounted"] == 0
+    assert summary["articles_found"] == len(second) == summary["archived"] + summary["skipped"]
 
 
 def test_after_sigkill_a_rerun_with_the_same_jobdir_ends_complete(replica: Replica, tmp_path: Path) -> None:

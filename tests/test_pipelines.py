@@ -11,6 +11,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from archive.schema import text_sha256, validate_record
+from archive.stats import archive_stats
+from archive.writer import DirectoryBusyError, DirectoryLock
 from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
 from scraper.pipelines.clean import CleanPipeline
@@ -202,3 +204,19 @@ def test_archive_pipeline_refuses_a_source_package(tmp_path: Path) -> None:
     (tmp_path / "__init__.py").write_text("")
     with pytest.raises(FileExistsError, match="Python package"):
         run_archive(tmp_path, "pkg", [])
+
+
+def test_a_crawl_refused_by_a_busy_archive_leaves_no_manifest_and_no_lock(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    running = DirectoryLock(tmp_path / "articles")
+    running.acquire()  # another crawl writes here
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(tmp_path), "ARCHIVE_CRAWL_ID": "loser"})
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    with pytest.raises(DirectoryBusyError):
+        pipeline.open_spider()
+    pipeline.close_spider()  # Scrapy closes the pipelines of a crawl that failed to open, too
+    running.release()
+    assert list((tmp_path / "manifests").iterdir()) == []
+    assert not (tmp_path / "ledger.jsonl").exists()
+    assert archive_stats(tmp_path)["crawls"] == 0
+    DirectoryLock(tmp_path / "warc").acquire()  # the loser released the lock it had taken

@@ -22,10 +22,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.index import NEW, UNCHANGED, ArchiveIndex
 from archive.layout import ArchiveLayout, check_name, utc_now_iso
+from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
 from archive.warc import WarcCapture, WarcPointer, payload_digest
-from archive.writer import ClosedFile, InvalidRecordError, JsonlWriter
+from archive.writer import ClosedFile, DirectoryBusyError, InvalidRecordError, JsonlWriter
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.records import build_quarantine, build_skip_entry
 from scraper.spiders.portal import article_id, header_pairs
@@ -49,6 +50,11 @@ MANIFEST_SETTINGS = (
     "DOWNLOAD_MAXSIZE",
     "RETRY_TIMES",
     "REDIRECT_MAX_TIMES",
+    "URLLENGTH_LIMIT",
+    "DEPTH_LIMIT",
+    "PORTAL_RETRY_AFTER_MAX",
+    "PORTAL_MAX_LIST_PAGES",
+    "PORTAL_STALE_LIST_PAGES",
 )
 # Skips recorded by a count only: a second URL (or copy) of an article the crawl handles anyway.
 UNRECORDED_SKIPS = frozenset({"duplicate"})
@@ -134,6 +140,7 @@ class ArchivePipeline:
         self.skip_entries = 0
         self.captures = {"responses": 0, "revisits": 0}
         self.write_error: str | None = None
+        self._opened = False
         self._ids_this_crawl: set[str] = set()
         # Article URL -> where its body is in the WARC, from response_received until the item arrives.
         self._pointers: dict[str, WarcPointer] = {}
@@ -169,9 +176,16 @@ class ArchivePipeline:
             )
         try:
             self._open_writers()
+            # After the locks: a crawl that could not take them (another one runs) leaves no trace in the ledger.
+            append_event(options.root, STARTED, options.crawl_id, self._started_at)
         except OSError as exc:
+            self._abort_writers()
             # Read-only, not a directory, no space: say which directory and why, before any request is made.
             raise ArchiveWriteError(write_error_message(options.root, exc, "its directories and locks")) from exc
+        except DirectoryBusyError:
+            self._abort_writers()  # release the locks this crawl did take
+            raise
+        self._opened = True
 
     def _open_writers(self) -> None:
         options = self.options
@@ -388,6 +402,10 @@ class ArchivePipeline:
         self._count("quarantined")
 
     def close_spider(self) -> None:
+        if not self._opened:
+            # open_spider failed (another crawl holds the archive, or it cannot be written): this crawl wrote nothing,
+            # and a manifest now would claim a finished crawl of nothing.
+            return
         if self.write_error is not None:
             # The writers were aborted when the write failed: committing an open file (or a manifest) would make
             # the archive lie. Committed files stay; the open .part files are set aside by the next crawl.
@@ -439,7 +457,9 @@ class ArchivePipeline:
                 "found": self._stat("pages_found"),
                 "fetched": self._stat("pages_fetched"),
                 "skipped": self._stat("pages_skipped"),
+                "unaccounted": self._stat("pages_found") - self._stat("pages_fetched") - self._stat("pages_skipped"),
                 "skipped_by_reason": self._stat_reasons("pages_skipped"),
+                "pagination_stopped": self._stat_reasons("pagination_stopped"),
             },
             "links": self._stat_reasons("links"),
             "warc_responses": self.captures["responses"],

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import random
 import re
 import threading
@@ -22,7 +24,12 @@ PERMANENT = ("redirect_loop", "offhost_redirect", "junk", "empty", "oversize")
 URL_FAULTS = TRANSIENT + AWKWARD + PERMANENT
 # Faults of the site rather than of one article URL.
 SITE_FAULTS = ("sitemap_malformed", "sitemap_bomb", "robots")
+# What `all` turns on: the ways the real portal misbehaves.
 FAULT_NAMES = URL_FAULTS + SITE_FAULTS
+# A hostile server, named one by one (not part of `all`): a gzip bomb on some article URLs, links longer than
+# any crawler takes on the home page, and a column whose list pages go on forever, each linking the next.
+HOSTILE_URL_FAULTS = ("gzip_bomb",)
+HOSTILE_FAULTS = (*HOSTILE_URL_FAULTS, "long_urls", "endless_pages")
 
 MALFORMED_SITEMAP = "/sitemap-malformed.xml"
 BOMB_SITEMAP = "/sitemap-bomb.xml"
@@ -37,6 +44,11 @@ DEFAULT_HOLD_SECONDS = 40.0
 DEFAULT_DRIP_SECONDS = 2.0
 DEFAULT_OVERSIZE_BYTES = 17 * 1024 * 1024
 DEFAULT_RETRIES = 2
+# A gzip bomb: ~10 MB on the wire that inflate to 10 GiB (gzip members of 1 MiB of zeros each, ~1 KB apiece).
+DEFAULT_BOMB_BYTES = 10 * 1024**3
+BOMB_MEMBER_BYTES = 1024 * 1024
+# Long links: over the 2,083 characters that browsers (and Scrapy's URLLENGTH_LIMIT) accept.
+LONG_URL_DIGITS = 2100
 DEFAULT_SHARE = 0.5  # of the eligible articles; every enabled fault gets at least one
 
 
@@ -47,11 +59,13 @@ def parse_fault_names(spec: str) -> frozenset[str]:
     ['429', 'junk']
     """
     names = {part.strip() for part in spec.split(",") if part.strip()}
-    if names == {"all"}:
-        return frozenset(FAULT_NAMES)
-    unknown = names - set(FAULT_NAMES)
+    if "all" in names:
+        names = (names - {"all"}) | set(FAULT_NAMES)
+    unknown = names - set(FAULT_NAMES) - set(HOSTILE_FAULTS)
     if unknown:
-        raise ValueError(f"unknown fault(s) {', '.join(sorted(unknown))}; known: all, {', '.join(FAULT_NAMES)}")
+        raise ValueError(
+            f"unknown fault(s) {', '.join(sorted(unknown))}; known: all, {', '.join(FAULT_NAMES + HOSTILE_FAULTS)}"
+        )
     return frozenset(names)
 
 
@@ -66,6 +80,7 @@ class FaultConfig:
     drip_seconds: float = DEFAULT_DRIP_SECONDS
     oversize_bytes: int = DEFAULT_OVERSIZE_BYTES
     share: float = DEFAULT_SHARE
+    bomb_bytes: int = DEFAULT_BOMB_BYTES
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,13 @@ def malformed_sitemap(urls: Sequence[str]) -> bytes:
     ).encode()
 
 
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(inflated: int) -> bytes:
+    """A gzip stream of `inflated` zero bytes (rounded up to whole MiB), as concatenated members: ~1/1000 of the size."""
+    member = gzip.compress(b"\0" * BOMB_MEMBER_BYTES, compresslevel=9, mtime=0)
+    return member * max(1, -(-inflated // BOMB_MEMBER_BYTES))
+
+
 def junk_bytes(seed: str, size: int = 4096) -> bytes:
     """Deterministic binary junk (it starts like a gzip stream, which it is not)."""
     rng = random.Random(seed)
@@ -161,12 +183,19 @@ class FaultPlan:
         self.robots_blocked = [p for p in article_paths if disallowed and p.startswith(disallowed)]
         eligible = [p for p in article_paths if p not in set(self.robots_blocked)]
         rng.shuffle(eligible)
-        kinds = [name for name in URL_FAULTS if name in config.enabled]
+        kinds = [name for name in URL_FAULTS + HOSTILE_URL_FAULTS if name in config.enabled]
         per_fault = max(1, int(len(eligible) * config.share) // max(1, len(kinds)))
         self.by_path: dict[str, str] = {}
         for i, path in enumerate(eligible[: per_fault * len(kinds)]):
             self.by_path[path] = kinds[i % len(kinds)]
         self.sitemap_sample = sorted(article_paths)[:5]
+        # The column whose pagination never ends, and the over-long links the home page gets.
+        self.endless_column = sorted(column_paths)[0] if "endless_pages" in config.enabled and column_paths else None
+        self.long_links: list[str] = []
+        if "long_urls" in config.enabled and column_paths:
+            column = sorted(column_paths)[0]
+            digits = "1" * LONG_URL_DIGITS
+            self.long_links = [f"{column}202501/t20250101_{digits}.html", f"{column}index_{digits}.html"]
         # Link rewriting for tracking duplicates: file name -> article path.
         self._tracked = {p.rsplit("/", 1)[1]: p for p, f in self.by_path.items() if f == "tracking_duplicate"}
 
@@ -203,6 +232,29 @@ class FaultPlan:
 
         return re.sub(rb'href="([\x21\x23-\x7e]+?\.html)"', tag, body)
 
+    def add_long_links(self, path: str, body: bytes) -> bytes:
+        """The home page with the over-long links added before </body>."""
+        if not self.long_links or path not in ("/", "/index.html"):
+            return body
+        links = "".join(f'<a href="{link}">more</a>' for link in self.long_links).encode("ascii")
+        return body.replace(b"</body>", links + b"</body>", 1)
+
+    def endless_index(self, path: str) -> int | None:
+        """The page number of a list page of the endless column (0 for its first page), None for any other path."""
+        column = self.endless_column
+        if column is None or not path.startswith(column):
+            return None
+        name = path[len(column) :]
+        if name in ("", "index.html"):
+            return 0
+        match = re.fullmatch(r"index_([0-9]{1,9})\.html", name)
+        return int(match.group(1)) if match else None
+
+    def endless_page(self, body: bytes, index: int) -> bytes:
+        """A list page that links the next one, whatever its number."""
+        link = f'<a href="index_{index + 1}.html">下一頁</a>'.encode()
+        return body.replace(b"</body>", link + b"</body>", 1)
+
     def expected(self) -> dict[str, Expected]:
         """Absolute URL -> the fault it gets and the outcome a good crawler should reach."""
         out: dict[str, Expected] = {}
@@ -221,6 +273,10 @@ class FaultPlan:
             out[self.base_url + path] = Expected(fault, fault in TRANSIENT, obtainable, detail)
         for path in self.robots_blocked:
             out[self.base_url + path] = Expected("robots", False, False, {"disallow": self.disallowed})
+        for path in self.long_links:
+            out[self.base_url + path] = Expected("long_urls", False, False)
+        if self.endless_column is not None:
+            out[self.base_url + self.endless_column] = Expected("endless_pages", False, True)
         for path in self.extra_sitemaps():
             name = "sitemap_bomb" if path == BOMB_SITEMAP else "sitemap_malformed"
             out[self.base_url + path] = Expected(name, False, False)
@@ -242,6 +298,8 @@ class FaultPlan:
                 status=200,
                 headers=(("Content-Type", "application/xml"),),
             )
+        if self.endless_index(path) is not None:
+            return Decision("endless_pages")
         fault = self.by_path.get(path)
         if fault is None:
             return NORMAL
@@ -283,6 +341,9 @@ class FaultPlan:
             return Decision(
                 fault, status=200, headers=(("Content-Type", "text/html; charset=gbk"),), body=junk_bytes(path)
             )
+        if fault == "gzip_bomb":
+            headers = (("Content-Type", "text/html; charset=gbk"), ("Content-Encoding", "gzip"))
+            return Decision(fault, status=200, headers=headers, body=gzip_bomb(self.config.bomb_bytes))
         if fault == "empty":
             return Decision(fault, status=200, headers=(("Content-Type", "text/html"),), body=b"")
         return Decision(fault, pad_to=self.config.oversize_bytes)

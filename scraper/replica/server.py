@@ -36,6 +36,7 @@ class LogEntry:
     bytes: int
     fault: str | None = None
     attempt: int = 0
+    at: float = 0.0  # when the answer was sent, seconds since the epoch (time between retries)
 
 
 class RequestLog:
@@ -67,6 +68,8 @@ class ReplicaServer(ThreadingHTTPServer):
     def __init__(
         self, host: str, port: int, seed: int, articles: int, changed: int, faults: FaultConfig | None = None
     ) -> None:
+        if ":" in host:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), ReplicaHandler)
         self.portal = Portal(seed, articles, changed, base_url=self.url)
         self.log = RequestLog()
@@ -82,7 +85,7 @@ class ReplicaServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 class ReplicaHandler(BaseHTTPRequestHandler):
@@ -112,7 +115,15 @@ class ReplicaHandler(BaseHTTPRequestHandler):
                 status, headers, body = self._apply(decision, status, headers, body)
         sent = self._send(decision, status, headers, body, send_body)
         self.server.log.add(
-            LogEntry(self.command, self.path, status if sent >= 0 else 0, max(sent, 0), decision.fault, attempt)
+            LogEntry(
+                self.command,
+                self.path,
+                status if sent >= 0 else 0,
+                max(sent, 0),
+                decision.fault,
+                attempt,
+                round(time.time(), 3),
+            )
         )
 
     def _apply(
@@ -122,12 +133,18 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         assert plan is not None
         if decision.body is not None:
             return decision.status or 200, list(decision.headers), decision.body
+        index = plan.endless_index(self.path.partition("?")[0]) if decision.fault == "endless_pages" else None
+        if index is not None:
+            if status != 200:  # past the column's real pages: its first page again, under the next number
+                assert plan.endless_column is not None
+                status, headers, body = self.server.portal.page(plan.endless_column + "index.html")
+            return status, headers, plan.endless_page(body, index)
         if decision.pad_to is not None:
             body = faultlib.oversize_body(body, decision.pad_to)
         if self.path.partition("?")[0] == "/robots.txt" and status == 200:
             body = plan.robots(body.decode("ascii")).encode("ascii")
         elif status == 200 and headers and headers[0][1].startswith("text/html"):
-            body = plan.rewrite_links(body)
+            body = plan.add_long_links(self.path.partition("?")[0], plan.rewrite_links(body))
         return status, headers, body
 
     def _send(
@@ -202,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         default="",
         metavar="LIST",
-        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}",
+        help=f"`all` or a comma-separated list of: {', '.join(faultlib.FAULT_NAMES)}; "
+        f"hostile ones, not in `all`: {', '.join(faultlib.HOSTILE_FAULTS)}",
     )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault assignment (default 0)")
     faults.add_argument(
@@ -230,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of an `oversize` page (default %(default)s)",
     )
     faults.add_argument(
+        "--fault-bomb",
+        type=int,
+        default=faultlib.DEFAULT_BOMB_BYTES,
+        help="bytes a `gzip_bomb` inflates to (default %(default)s)",
+    )
+    faults.add_argument(
         "--fault-share",
         type=float,
         default=faultlib.DEFAULT_SHARE,
@@ -254,6 +278,7 @@ def fault_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> F
         args.fault_drip,
         args.fault_oversize,
         args.fault_share,
+        args.fault_bomb,
     )
 
 
@@ -265,9 +290,17 @@ def portal_main(argv: list[str] | None = None) -> int:
         parser.error(f"refusing to serve on non-loopback host {args.host!r}; add --allow-remote")
     if args.articles < 1 or not 0 <= args.changed <= args.articles:
         parser.error("--articles must be >= 1 and --changed between 0 and --articles")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a TCP port: use 1 to 65535, or 0 to pick a free one")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     faults = fault_config(parser, args)
-    server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
+    try:
+        server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
+    except OSError as exc:  # the port is taken, the address is not this machine's, no IPv6 ...
+        parser.error(
+            f"cannot serve on {args.host} port {args.port}: {exc.strerror or exc}; "
+            "pick another --port (0 picks a free one) or another --host"
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -70,6 +70,7 @@ def start_replica(
     fault_drip: float | None = None,
     fault_oversize: int | None = None,
     fault_share: float | None = None,
+    fault_bomb: int | None = None,
 ) -> Iterator[Replica]:
     """Run `python -m scraper.replica` on a free loopback port; stop it with SIGTERM on exit.
 
@@ -98,6 +99,7 @@ def start_replica(
         "drip": fault_drip,
         "oversize": fault_oversize,
         "share": fault_share,
+        "bomb": fault_bomb,
     }
     command += [arg for name, value in options.items() if value is not None for arg in (f"--fault-{name}", str(value))]
     with tempfile.TemporaryFile() as stderr:

@@ -35,6 +35,8 @@ CONNECTION_ERRORS = (
 ROBOTS_MESSAGE = "Forbidden by robots.txt"
 MAX_REDIRECTS_MESSAGE = "max redirections reached"
 OFFSITE_MESSAGE = "Filtered offsite request"
+# HttpCompressionMiddleware's message for a body that inflates past DOWNLOAD_MAXSIZE (a gzip bomb).
+INFLATED_TOO_LARGE_MESSAGE = "DOWNLOAD_MAXSIZE"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ def classify_failure(exc: BaseException, attempts: int = 1) -> SkipReason | None
             return SkipReason("redirect_loop", "too many redirects (REDIRECT_MAX_TIMES)")
         if message.startswith(OFFSITE_MESSAGE):
             return SkipReason("off_scope", message)
+        if INFLATED_TOO_LARGE_MESSAGE in message:
+            return SkipReason("too_large", f"the body inflates past DOWNLOAD_MAXSIZE: {message}")
         return SkipReason("ignored", message or type(exc).__name__)
     if isinstance(exc, DownloadTimeoutError):
         return SkipReason("timeout", f"{exc}{tries}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -48,6 +50,9 @@ MAX_PAGER_PAGES = 1000
 DISCOVERY_PRIORITY = 1_000_000
 # Request meta: the URL as the crawl learned it, so an outcome after redirects is booked against it.
 LEARNED_URL = "newsarchive_url"
+# Why a column's pagination was stopped (pages_skipped/<reason>, and the summary's pagination_stopped).
+LIST_PAGE_LIMIT = "list_page_limit"
+NO_NEW_ARTICLES = "no_new_articles"
 
 
 def article_id(url: str) -> str | None:
@@ -89,6 +94,53 @@ def is_list_url(url: str) -> bool:
     """
     parts = urlsplit(url)
     return not parts.query and bool(LIST_PATH_RE.match(parts.path or "/"))
+
+
+def learned_url(response: Response) -> str:
+    """The URL the crawl learned for the request behind `response` (before redirects)."""
+    request = response.request
+    return str(request.meta.get(LEARNED_URL, response.url)) if request is not None else response.url
+
+
+def column_of(url: str) -> str:
+    """The list a page belongs to: its directory, which every page of a TRS pagination shares.
+
+    >>> column_of("http://h/news/yw/index_7.html")
+    '/news/yw/'
+    """
+    path = urlsplit(url).path or "/"
+    return path[: path.rfind("/") + 1]
+
+
+@dataclass
+class Pagination:
+    """Per-column limits on list pages: at most `max_pages` requested per column, and a column's pagination is
+    stopped after `patience` list pages in a row that show no article not already seen on a list page."""
+
+    max_pages: int = 1000
+    patience: int = 5
+    requested: Counter[str] = field(default_factory=Counter)
+    stale: Counter[str] = field(default_factory=Counter)
+    stopped: dict[str, str] = field(default_factory=dict)
+
+    def admit(self, url: str) -> str | None:
+        """Count a list page to request; the reason its column's pagination is stopped if it is (None: fetch it)."""
+        column = column_of(url)
+        if column not in self.stopped and self.max_pages and self.requested[column] >= self.max_pages:
+            self.stopped[column] = LIST_PAGE_LIMIT
+        if column in self.stopped:
+            return self.stopped[column]
+        self.requested[column] += 1
+        return None
+
+    def parsed(self, url: str, new_articles: int) -> str | None:
+        """Note a parsed list page; the reason if this page stops its column's pagination (once per column)."""
+        column = column_of(url)
+        self.stale[column] = 0 if new_articles else self.stale[column] + 1
+        if column not in self.stopped and self.patience and self.stale[column] >= self.patience:
+            self.stopped[column] = NO_NEW_ARTICLES
+            return NO_NEW_ARTICLES
+        return None
 
 
 def host_key(url: str) -> tuple[str, int | None]:
@@ -171,6 +223,13 @@ class PortalSpider(scrapy.Spider):
         self._variants_seen: set[str] = set()
         self._pages_seen: set[str] = set()
         self._links_seen: set[str] = set()
+        # Requested and not ended yet (no response parsed, no errback): what a stopped crawl leaves to its resumption.
+        self._open_articles: set[str] = set()
+        self._open_pages: set[str] = set()
+        # Article URLs seen on list pages: a list page showing none that is new adds to its column's stale run.
+        self._listed_articles: set[str] = set()
+        self.pagination = Pagination()
+        self._columns_told: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -179,6 +238,13 @@ class PortalSpider(scrapy.Spider):
         spider.start_url = spider.start_url or crawler.settings.get("PORTAL_START_URL", "")
         spider.configure(spider.start_url)
         spider.policy = Policy.from_settings(crawler.settings)
+        spider.pagination = Pagination(
+            # PORTAL_MAX_LIST_PAGES: list pages requested per column at most (0: no limit).
+            max_pages=crawler.settings.getint("PORTAL_MAX_LIST_PAGES", 1000),
+            # PORTAL_STALE_LIST_PAGES: stop a column's pagination after this many list pages in a row without a
+            # new article (0: never).
+            patience=crawler.settings.getint("PORTAL_STALE_LIST_PAGES", 5),
+        )
         # ARCHIVE_DIR: the archive whose index says which articles need no fetching.
         archive_dir = crawler.settings.get("ARCHIVE_DIR")
         spider.archive_dir = Path(archive_dir) if archive_dir else None
@@ -213,12 +279,7 @@ class PortalSpider(scrapy.Spider):
             self.known = KnownArticles.open(self.archive_dir)
         state = getattr(self, "state", None)  # set from JOBDIR/spider.state by Scrapy's SpiderState
         if isinstance(state, dict):
-            self._deferred = state.setdefault("deferred_articles", {})
-            if state.get("runs"):
-                # Discovery happened in an earlier run; its pending requests come from the JOBDIR queue.
-                self._inc("resumed")
-                logger.info("resuming the crawl kept in JOBDIR (run %d)", state["runs"] + 1)
-            state["runs"] = state.get("runs", 0) + 1
+            self.keep_in_state(state)
         logger.info("%d articles already archived; %s", len(self.known), self.policy)
         for request in (
             self.page_request(self.start_url, self.parse_list),
@@ -228,15 +289,65 @@ class PortalSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def keep_in_state(self, state: dict[str, Any]) -> None:
+        """Keep what the crawl has seen in the JOBDIR state, so that a resumed run accounts like a fresh one.
+
+        The articles and pages a stopped run requested but never got an answer for wait in the JOBDIR queue: the
+        resumed run counts them as found (and requested) again, then books each one's outcome.
+        """
+        self._deferred = state.setdefault("deferred_articles", {})
+        self._articles_seen = state.setdefault("articles_seen", self._articles_seen)
+        self._pages_seen = state.setdefault("pages_seen", self._pages_seen)
+        self._open_articles = state.setdefault("open_articles", self._open_articles)
+        self._open_pages = state.setdefault("open_pages", self._open_pages)
+        if state.get("runs"):
+            # Discovery happened in an earlier run; its pending requests come from the JOBDIR queue.
+            self._inc("resumed")
+            self._inc("articles_found", len(self._open_articles) + len(self._deferred))
+            self._inc("articles_requested", len(self._open_articles))
+            self._inc("pages_found", len(self._open_pages))
+            logger.info(
+                "resuming the crawl kept in JOBDIR (run %d): %d articles and %d pages pending",
+                state["runs"] + 1,
+                len(self._open_articles) + len(self._deferred),
+                len(self._open_pages),
+            )
+        state["runs"] = state.get("runs", 0) + 1
+
     def page_request(self, url: str, callback: Any) -> Request | None:
-        """A discovery request (list page, sitemap, robots.txt), once per URL; counted in `pages_found`."""
+        """A discovery request (list page, sitemap, robots.txt), once per URL; counted in `pages_found`.
+
+        A list page of a column whose pagination was stopped is counted as a page skipped, with the reason.
+        """
         if url in self._pages_seen:
             return None
         self._pages_seen.add(url)
         self._inc("pages_found")
+        if callback == self.parse_list:
+            stopped = self.pagination.admit(url)
+            if stopped is not None:
+                self._inc("pages_skipped")
+                self._inc(f"pages_skipped/{stopped}")
+                self.note_stopped(url, stopped)
+                return None
+        self._open_pages.add(url)
         return Request(
             url, callback=callback, errback=self.page_failed, priority=DISCOVERY_PRIORITY, meta={LEARNED_URL: url}
         )
+
+    def note_stopped(self, url: str, reason: str) -> None:
+        """Say once per column that its pagination was stopped, and why (stat `pagination_stopped/<reason>`)."""
+        column = column_of(url)
+        if column in self._columns_told:
+            return
+        self._columns_told.add(column)
+        self._inc("pagination_stopped")
+        self._inc(f"pagination_stopped/{reason}")
+        if reason == LIST_PAGE_LIMIT:
+            why = f"it reached PORTAL_MAX_LIST_PAGES={self.pagination.max_pages} list pages"
+        else:
+            why = f"{self.pagination.patience} list pages in a row showed no new article (PORTAL_STALE_LIST_PAGES)"
+        logger.warning("stopped following the pagination of %s: %s", urljoin(self.start_url, column), why)
 
     def link_skipped(self, url: str, reason: str) -> None:
         """A link that is neither an article nor a page of the portal: counted once per distinct URL."""
@@ -312,6 +423,7 @@ class PortalSpider(scrapy.Spider):
     def article_request(self, url: str, published: date | None) -> Request:
         # dont_filter: the spider decides once per URL itself (found_article). It also keeps the redirects of
         # an article out of the dupefilter, which would drop one silently; ScopeMiddleware does the scope checks.
+        self._open_articles.add(url)
         return Request(
             url,
             callback=self.parse_article,
@@ -326,6 +438,7 @@ class PortalSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         skip = self.skip_reason(failure, request)
         learned = request.meta.get(LEARNED_URL, request.url)
+        self._open_articles.discard(learned)
         logger.info("skipped article %s: %s (%s)", learned, skip.reason, skip.detail)
         yield SkippedUrl(
             learned,
@@ -340,6 +453,7 @@ class PortalSpider(scrapy.Spider):
         """Errback of list pages, sitemaps and robots.txt: counted as pages skipped with the reason, and logged."""
         request = failure.request  # type: ignore[attr-defined]
         skip = self.skip_reason(failure, request)
+        self._open_pages.discard(request.meta.get(LEARNED_URL, request.url))
         self._inc("pages_skipped")
         self._inc(f"pages_skipped/{skip.reason}")
         logger.warning("skipped page %s: %s (%s)", request.meta.get(LEARNED_URL, request.url), skip.reason, skip.detail)
@@ -353,10 +467,17 @@ class PortalSpider(scrapy.Spider):
         return skip
 
     def request_dropped(self, request: Request, spider: scrapy.Spider) -> None:
-        """The scheduler dropped a request as a duplicate (a discovery redirect to a page already fetched)."""
+        """The scheduler dropped a request as a duplicate (a discovery redirect to a page already fetched).
+
+        Article requests bypass the duplicate filter (the spider decides once per URL), so dropping one is a bug:
+        it stays open, and the crawl's accounting check fails on it.
+        """
         if request.errback == self.page_failed:
+            self._open_pages.discard(request.meta.get(LEARNED_URL, request.url))
             self._inc("pages_skipped")
             self._inc("pages_skipped/duplicate")
+        elif request.errback == self.article_failed:
+            logger.error("the scheduler dropped the article request %s; this is a bug, please report it", request.url)
 
     def release_deferred(self) -> None:
         """spider_idle with PORTAL_MAX_ARTICLES: discovery is over, schedule the newest articles up to the limit."""
@@ -387,16 +508,24 @@ class PortalSpider(scrapy.Spider):
         """Home, channel or column page: follow articles, list pages and the pager."""
         self._inc("list_pages")
         self._inc("pages_fetched")
+        learned = learned_url(response)
+        self._open_pages.discard(learned)
         base = response.url
         if isinstance(response, TextResponse):
             base = response.urljoin("")  # honours <base href>
         hrefs = [urljoin(base, href) for href in extract_hrefs(response.body)]
+        listed = {canonical_article_url(urldefrag(url)[0]) for url in hrefs if article_id(url) is not None}
+        stopped = self.pagination.parsed(learned, len(listed - self._listed_articles))
+        self._listed_articles |= listed
+        if stopped is not None:
+            self.note_stopped(learned, stopped)
         yield from self.follow_links(hrefs + pager_urls(response.body, response.url))
 
     def parse_sitemap(self, response: Response) -> Iterator[Request | SkippedUrl]:
         """A sitemap or sitemap index (lxml, no entity expansion)."""
         self._inc("sitemaps")
         self._inc("pages_fetched")
+        self._open_pages.discard(learned_url(response))
         try:
             sitemap = Sitemap(response.body)
         except StopIteration:  # empty document
@@ -421,6 +550,7 @@ class PortalSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """robots.txt may name sitemaps besides /sitemap.xml."""
         self._inc("pages_fetched")
+        self._open_pages.discard(learned_url(response))
         for match in SITEMAP_LINE_RE.finditer(response.body):
             url = urljoin(response.url, match.group(1).decode("latin-1"))
             if self.on_host(url):
@@ -433,8 +563,9 @@ class PortalSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[ArticlePage | SkippedUrl]:
         """Hand the raw article response on; cleaning happens in the pipelines."""
+        learned = learned_url(response)
+        self._open_articles.discard(learned)
         if not self.on_host(response.url):  # ScopeMiddleware stops these first; kept so that none slips through
-            learned = response.meta.get(LEARNED_URL, response.url)
             yield SkippedUrl(
                 learned, "off_scope", f"answered from {response.url}", utc_now(), response.status, response.url
             )
