@@ -113,7 +113,7 @@ def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: 
     if strict:
         problem = _not_an_article(found, title, blocks)
         if problem:
-            raise CleanError(problem, reason="no_article", text="\n".join(filter(None, [title, text])))
+            raise CleanError(problem, text="\n".join(filter(None, [title, text])))
     spam = [Repair("spam", 0, 0, line) for line in found.spam]
     report = CleaningReport(
         spam_blocks=len(found.spam),

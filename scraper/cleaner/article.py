@@ -12,7 +12,7 @@ from typing import Any
 class CleanError(ValueError):
     """A page the cleaner cannot turn into an article; the message says why.
 
-    `reason` names the kind (`too_large`, `no_article`); `text` keeps what was restored, if anything.
+    `reason` names the kind for a quarantine (`clean_error`, `too_large`); `text` keeps what was restored, if anything.
     """
 
     def __init__(self, message: str, reason: str = "clean_error", text: str | None = None) -> None:
