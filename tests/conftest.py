@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ import opencc
 import pytest
 from hypothesis import HealthCheck, settings
 
+from archive.browse.app import create_app
+from archive.browse.index import BrowseIndex
 from archive.browse.testing import launch_chromium, start_browse
 from archive.testing import (
     damaged_text,
@@ -171,6 +174,24 @@ def build_browse_sample(root: Path) -> BrowseSample:
 def browse_sample(tmp_path_factory: pytest.TempPathFactory) -> BrowseSample:
     """The browse sample archive (see BrowseSample); tests must not change it: copy it first."""
     return build_browse_sample(tmp_path_factory.mktemp("browse") / "archive")
+
+
+@pytest.fixture
+def sample_copy(browse_sample: BrowseSample, tmp_path: Path) -> Path:
+    """A copy of the sample archive that a test may damage."""
+    return Path(shutil.copytree(browse_sample.root, tmp_path / "archive"))
+
+
+@pytest.fixture
+def browse_client() -> Callable[..., Any]:
+    """browse_client(root, cache_dir=None) -> a Flask test client of the browse app (index in memory by default)."""
+
+    def make(root: Path, cache_dir: Path | None = None) -> Any:
+        convert = opencc.OpenCC("t2s").convert
+        index = BrowseIndex(root, convert, cache_dir)
+        return create_app(root, index, convert).test_client()
+
+    return make
 
 
 @pytest.fixture(scope="session")

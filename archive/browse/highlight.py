@@ -21,6 +21,7 @@ KIND_LABELS = {
 # Text just before a repair that must match too, so that a "," is found where it belongs and not at the
 # first comma of the page. A few characters are enough to be unambiguous within a paragraph.
 CONTEXT_CHARS = 6
+SHORT_CONTEXT_CHARS = 2
 # A rebuilt line shorter than this could match by chance anywhere (a one-character caption): searched only
 # through its repairs.
 MIN_LINE_ANCHOR = 4
@@ -245,8 +246,11 @@ def _locate_each(
             continue
         line_start = text.rfind("\n", 0, repair.offset) + 1
         context = text[max(line_start, previous_end, repair.offset - CONTEXT_CHARS) : repair.offset]
-        span = _find_free(captured, context + repair.original, cursor, claimed, skip=len(context)) if context else None
-        span = span or _find_free(captured, repair.original, cursor, claimed)
+        span = None
+        # The longest context first; a shorter one still anchors where the page differs a little further back.
+        for size in sorted({len(context), min(len(context), SHORT_CONTEXT_CHARS), 0}, reverse=True):
+            needle = context[len(context) - size :] + repair.original
+            span = span or _find_free(captured, needle, cursor, claimed, skip=size)
         previous_end = max(previous_end, repair.end)
         if span is None:
             continue
