@@ -67,7 +67,7 @@ def test_hovering_a_highlight_shows_its_explanation_and_outlines_its_counterpart
     page.wait_for_function(f"document.querySelector('#c-r{number}').classList.contains('linked')")
     assert counterpart.inner_text().startswith("?!崩钕鑼")
     box, window = tip.bounding_box(), page.viewport_size
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= window["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= window["width"]
     screenshot(page, "article-hover", full_page=False)
     assert page.errors == []
 

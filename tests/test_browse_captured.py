@@ -66,7 +66,7 @@ def test_the_sample_capture_reads_back_whole_and_hashes_to_the_record(browse_sam
 def test_a_missing_warc_says_so_and_how_to_fix_it(sample_copy: Path) -> None:
     record = next(iter_records(sample_copy))
     (sample_copy / "warc" / record["warc_file"]).unlink()
-    with pytest.raises(CaptureError, match="the raw capture is missing.*fix: restore it"):
+    with pytest.raises(CaptureError, match=r"the raw capture is missing.*fix: restore it"):
         read_response(sample_copy, record["warc_file"], record["warc_offset"])
 
 
