@@ -432,9 +432,9 @@ class BrowseIndex:
             params.append(filters.day_to)
         query = filters.query.strip()
         if query:
-            simplified = self.convert(query)
-            where.append("(instr(search, ?) > 0 OR instr(search, ?) > 0)")
-            params += [simplified, query]
+            # `search` holds the Simplified title and text: the query in Simplified form finds either script.
+            where.append("instr(search, ?) > 0")
+            params.append(self.convert(query))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         page = max(1, filters.page)
         with self._query() as db:
