@@ -34,17 +34,20 @@ def most_repaired(archive: Path) -> str:
 
 
 def shoot(archive: Path, article_id: str, out: Path, hover: str | None) -> None:
-    with tempfile.TemporaryDirectory() as cache, start_browse(archive, cache_dir=Path(cache)) as url:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = browser.new_page(viewport=VIEWPORT)
-            page.goto(f"{url}article/{article_id}")
-            page.wait_for_load_state("load")
-            if hover and page.locator(hover).count():
-                page.locator(hover).first.hover()
-                page.locator(f"{hover} .tip").first.wait_for(state="visible")
-            page.screenshot(path=str(out))
-            browser.close()
+    with (
+        tempfile.TemporaryDirectory() as cache,
+        start_browse(archive, cache_dir=Path(cache)) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{url}article/{article_id}")
+        page.wait_for_load_state("load")
+        if hover and page.locator(hover).count():
+            page.locator(hover).first.hover()
+            page.locator(f"{hover} .tip").first.wait_for(state="visible")
+        page.screenshot(path=str(out))
+        browser.close()
     print(f"wrote {out} (article {article_id} of {archive})")
 
 
