@@ -83,9 +83,13 @@ def browse_url(browse_sample: BrowseSample, tmp_path_factory: pytest.TempPathFac
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium through Playwright; missing Chromium fails the test (make test installs it)."""
+    """Debian's headless Chromium through Playwright; missing Chromium fails the test (make test installs it).
+
+    Module scope: Playwright's sync API keeps an asyncio loop marked running in this thread while it is open,
+    which would break later tests that call asyncio.run().
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -138,3 +138,15 @@ def test_gzip_member_of_an_empty_file_is_a_problem_not_a_crash(tmp_path: Path) -
     path.write_bytes(gzip.compress(b"")[:5])
     index = BrowseIndex(tmp_path, T2S)
     assert index.counts()["articles"] == 0 and len(index.problems()) == 1
+
+
+def test_flipped_bytes_in_a_crawl_without_manifest_are_a_problem_not_a_crash(tmp_path: Path) -> None:
+    records = [sample_record(str(n), text="正文" * 200 + str(n)) for n in range(20)]
+    write_sample_crawl(tmp_path, "20250101T000000Z-aaaaaa", records, manifest=False)
+    path = next((tmp_path / "articles").glob("*.jsonl.gz"))
+    damaged = bytearray(path.read_bytes())
+    damaged[30:60] = bytes(b ^ 0xFF for b in damaged[30:60])
+    path.write_bytes(bytes(damaged))
+    index = BrowseIndex(tmp_path, T2S)
+    [problem] = index.problems()
+    assert "damaged gzip stream" in problem.message
