@@ -7,7 +7,7 @@ import hashlib
 import html
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -217,31 +217,30 @@ def write_captured_crawl(
     root: Path | str,
     crawl_id: str,
     pages: Iterable[tuple[dict[str, Any], bytes, list[tuple[str, str]]]],
-    quarantine: Iterable[dict[str, Any]] = (),
+    quarantine: Iterable[dict[str, Any] | tuple[dict[str, Any], bytes, list[tuple[str, str]]]] = (),
     *,
     started_at: str = "2025-01-01T00:00:00Z",
 ) -> Path | None:
     """A finished crawl whose records point at WARC captures: each page is (record, raw body, response headers).
 
-    The records' url, fetched_at and text fields are kept; content_sha256 and the WARC pointer are filled in.
+    Quarantine entries may be captured too, given as (entry, raw body, response headers). The url, fetched_at
+    and text fields are kept; content_sha256 (of records) and the WARC pointers are filled in.
     """
     layout = ArchiveLayout(Path(root))
     layout.ensure_dirs()
-    records = []
+    records, entries = [], []
     with WarcCapture(layout.warc_dir, crawl_id) as capture:
         for record, body, headers in pages:
             pointer = capture.write_exchange(
                 record["url"], 200, "OK", headers, body, [("User-Agent", "newsarchive-test")], date=record["fetched_at"]
             )
-            records.append(
-                {
-                    **record,
-                    "content_sha256": hashlib.sha256(body).hexdigest(),
-                    "warc_file": pointer.warc_file,
-                    "warc_record_id": pointer.warc_record_id,
-                    "warc_offset": pointer.warc_offset,
-                }
-            )
-    return write_sample_crawl(
-        root, crawl_id, records, quarantine, started_at=started_at, extra_files=capture.closed_files
-    )
+            records.append({**record, "content_sha256": hashlib.sha256(body).hexdigest(), **asdict(pointer)})
+        for item in quarantine:
+            if isinstance(item, dict):
+                entries.append(item)
+                continue
+            entry, body, headers = item
+            status = entry.get("http_status") or 200
+            pointer = capture.write_exchange(entry["url"], status, "", headers, body, [], date=entry["fetched_at"])
+            entries.append({**entry, **asdict(pointer)})
+    return write_sample_crawl(root, crawl_id, records, entries, started_at=started_at, extra_files=capture.closed_files)

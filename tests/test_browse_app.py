@@ -71,6 +71,9 @@ def test_quarantine_page_lists_both_kinds_with_their_reasons(client: Any) -> Non
     page = text_of(client.get("/quarantine"))
     assert "t20250826_9.html" in page and "clean_error" in page
     assert "t20250826_10.html" in page and "skipped:http_503" in page and "HTTP 503 after 2 retries" in page
+    assert 'href="/raw/quarantine/1"' in page and 'href="/raw/quarantine/2"' not in page
+    raw = client.get("/raw/quarantine/1")
+    assert raw.status_code == 200 and raw.get_data().endswith("<p>頁面殘缺</p></body></html>\r\n\r\n".encode("gb18030"))
     skipped = text_of(client.get("/quarantine", query_string={"outcome": "skipped"}))
     assert "skipped:http_503" in skipped and "t20250826_9.html" not in skipped
 
@@ -170,7 +173,7 @@ def test_diff_marks_what_changed_between_versions(client: Any, browse_sample: An
         ("/raw/424242", "No article with id '424242' in this archive."),
         ("/article/254967?version=9", "Article 254967 has no version '9'; it has version(s) 1, 2."),
         ("/raw/quarantine/99", "No quarantine entry number 99."),
-        ("/raw/quarantine/1", "has no raw capture"),
+        ("/raw/quarantine/2", "has no raw capture"),
         ("/nowhere", "not found on the server"),
     ],
 )

@@ -107,7 +107,7 @@ class BrowseSample:
 
     Article `damaged` (two versions, the second with a paragraph more) has every kind of repair and a GBK page whose
     HTTP header wrongly says utf-8; `old` is a schema version 1 record (no repairs) captured as UTF-8; `plain` has no
-    raw capture. The first crawl also quarantined one page and skipped one article.
+    raw capture. The first crawl also quarantined one page (captured) and skipped one article.
     """
 
     root: Path
@@ -174,8 +174,14 @@ def build_browse_sample(root: Path, data: dict[str, Any]) -> BrowseSample:
     )
     del old["cleaner_version"], old["cleaning"]["repairs"]
     old_page = sample_page("舊記錄", ["舊格式的記錄,沒有修復清單。"], meta_charset="utf-8")
-    quarantine = [
-        sample_quarantine("http://www.zhaoenyun.cn/news/yw/202508/t20250826_9.html", FIRST_CRAWL, reason="clean_error"),
+    quarantine: list[dict[str, Any] | tuple[dict[str, Any], bytes, list[tuple[str, str]]]] = [
+        (
+            sample_quarantine(
+                "http://www.zhaoenyun.cn/news/yw/202508/t20250826_9.html", FIRST_CRAWL, reason="clean_error"
+            ),
+            "<html><body><p>頁面殘缺</p></body></html>".encode("gb18030"),
+            [("Content-Type", "text/html; charset=gbk")],
+        ),
         sample_quarantine(
             "http://www.zhaoenyun.cn/news/yw/202508/t20250826_10.html",
             FIRST_CRAWL,
