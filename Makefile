@@ -20,7 +20,7 @@ venv: $(STAMP)
 # render the pages; installed with apt when missing, as on CI (root).
 browser:
 	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
-		{ apt-get update && apt-get install -y chromium fonts-wqy-microhei; }
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; }
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
