@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv test demo clean
+.PHONY: all venv browser test demo clean
 
 all: test
 
@@ -16,7 +16,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here) and need a CJK font to
+# render the pages; installed with apt when missing, as on CI (root).
+browser:
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import logging
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     try:
         for line in iter_lines(path):
             yield parse_line(path, line)
-    except (EOFError, OSError, gzip.BadGzipFile) as exc:
+    except (EOFError, OSError, zlib.error) as exc:  # zlib.error: flipped bytes inside the compressed data
         raise ArchiveReadError(path, 0, f"damaged gzip stream: {exc}") from exc
 
 
@@ -88,7 +89,7 @@ def _first_fetched_at(path: Path) -> datetime | None:
     try:
         for line in iter_lines(path):
             return parse_instant(json.loads(line.data).get("fetched_at"))
-    except (EOFError, OSError, ValueError, AttributeError):
+    except (EOFError, OSError, ValueError, AttributeError, zlib.error):
         return None
     return None
 

@@ -1,5 +1,5 @@
 """The `newsarchive` command: crawl a portal into an archive, schedule crawls, run the demo, and reach the other tools.
-portal, clean, verify, stats and export hand their arguments to the modules that own them."""
+portal, clean, verify, stats, export and browse hand their arguments to the modules that own them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "verify": ("archive.cli", "verify_main", "check an archive's files against its manifests"),
     "stats": ("archive.cli", "stats_main", "summarize an archive"),
     "export": ("archive.cli", "export_main", "export archived articles"),
+    "browse": ("archive.browse.cli", "browse_main", "browse an archive in a web browser (read-only, loopback)"),
 }
 REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
 REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment

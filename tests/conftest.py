@@ -1,15 +1,26 @@
-"""Shared fixtures: a replica portal served from a subprocess for the whole session."""
+"""Shared fixtures: a replica portal served from a subprocess for the whole session; a small archive with every
+kind of repair and real WARC captures, served by `newsarchive browse`; Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+import opencc
 import pytest
 from hypothesis import HealthCheck, settings
 
+from archive.browse.app import create_app
+from archive.browse.index import BrowseIndex
+from archive.browse.testing import BrowseSample, build_browse_sample, launch_chromium, start_browse
 from scraper.replica.testing import Replica, start_replica
+
+BROWSE_DATA = Path(__file__).parent / "data" / "browse" / "damaged_article.json"
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +49,75 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=50, deadline=timedelta(seconds=5), suppress_health_check=_FUZZ_HEALTH)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def browse_sample(tmp_path_factory: pytest.TempPathFactory) -> BrowseSample:
+    """The browse sample archive (see BrowseSample); tests must not change it: copy it first."""
+    data = json.loads(BROWSE_DATA.read_text(encoding="utf-8"))
+    return build_browse_sample(tmp_path_factory.mktemp("browse") / "archive", data)
+
+
+@pytest.fixture
+def sample_copy(browse_sample: BrowseSample, tmp_path: Path) -> Path:
+    """A copy of the sample archive that a test may damage."""
+    return Path(shutil.copytree(browse_sample.root, tmp_path / "archive"))
+
+
+@pytest.fixture
+def browse_client() -> Callable[..., Any]:
+    """browse_client(root, cache_dir=None) -> a Flask test client of the browse app (index in memory by default)."""
+
+    def make(root: Path, cache_dir: Path | None = None) -> Any:
+        convert = opencc.OpenCC("t2s").convert
+        index = BrowseIndex(root, convert, cache_dir)
+        return create_app(root, index, convert).test_client()
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browse_url(browse_sample: BrowseSample, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`newsarchive browse` serving the sample archive in a subprocess (index cached outside the archive)."""
+    with start_browse(browse_sample.root, cache_dir=tmp_path_factory.mktemp("browse-cache")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright; missing Chromium fails the test (make test installs it).
+
+    Module scope: Playwright's sync API keeps an asyncio loop marked running in this thread while it is open,
+    which would break later tests that call asyncio.run().
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+SCREENSHOTS = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """screenshot(page, name) saves a PNG in the test's tmp_path and lists it at the end of the run."""
+    taken = request.config.stash.setdefault(SCREENSHOTS, [])
+
+    def take(page: Any, name: str, full_page: bool = True) -> Path:
+        path = tmp_path / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        taken.append(path)
+        return path
+
+    return take
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    taken = config.stash.get(SCREENSHOTS, [])
+    if taken:
+        terminalreporter.write_sep("-", "browser screenshots")
+        for path in taken:
+            terminalreporter.write_line(str(path))

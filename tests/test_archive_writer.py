@@ -219,6 +219,21 @@ def test_reader_raises_with_file_and_line_on_a_damaged_committed_file(tmp_path: 
         list(iter_records(tmp_path))
 
 
+def test_flipped_bytes_inside_a_gzip_file_are_a_read_error_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = [sample_record(str(n), text="正文" * 200 + str(n), crawl_id=CRAWL) for n in range(20)]
+    write_sample_crawl(tmp_path, CRAWL, records, manifest=False)  # no manifest: the reader peeks at the file
+    path = tmp_path / "articles" / f"{CRAWL}-00001.jsonl.gz"
+    damaged = bytearray(path.read_bytes())
+    damaged[30:60] = bytes(b ^ 0xFF for b in damaged[30:60])  # inside the deflate data, past the gzip header
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ArchiveReadError, match="damaged gzip stream"):
+        list(iter_records(tmp_path))
+    assert stats_main([str(tmp_path)]) == 1
+    assert "damaged gzip stream" in capsys.readouterr().err
+
+
 def test_quarantine_round_trip(tmp_path: Path) -> None:
     layout = ArchiveLayout(tmp_path)
     with QuarantineWriter(layout.quarantine_dir, CRAWL) as writer:

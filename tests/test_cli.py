@@ -13,7 +13,7 @@ import pytest
 from archive.writer import DirectoryLock
 from scraper.cli import CliError, build_settings, main, prepare_demo_dir
 
-SUBCOMMANDS = ("demo", "portal", "crawl", "clean", "verify", "stats", "export")
+SUBCOMMANDS = ("demo", "portal", "crawl", "clean", "verify", "stats", "export", "browse")
 
 
 def test_help_lists_every_subcommand() -> None:
