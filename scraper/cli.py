@@ -16,6 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from scraper.summary import (
+    ACCOUNTING_ROWS,
+    ARCHIVE_ERROR_STAT,
+    CHECK_FAILURES_STAT,
+    SUMMARY_TABLE,
+    CrawlSummary,
+)
+
 # Subcommands whose arguments belong to another module: (module, function, help).
 DELEGATED: dict[str, tuple[str, str, str]] = {
     "portal": ("scraper.replica.server", "portal_main", "serve the replica portal (a local test site)"),
@@ -27,38 +35,8 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
 }
 REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
 REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment
-# Rows of the summary table: (summary key, label); the summary itself is scraper.extensions.crawl_summary.
-SUMMARY_TABLE = (
-    ("articles_found", "articles found"),
-    ("articles_requested", "  fetched"),
-    ("known_not_fetched", "  not fetched (already archived)"),
-    ("out_of_range", "  outside --since/--until"),
-    ("over_limit", "  over --max-articles"),
-    ("archived", "archived"),
-    ("new_version", "  of which new versions"),
-    ("unchanged", "unchanged"),
-    ("unchanged_fetched", "  fetched, text identical"),
-    ("known_not_fetched", "  not fetched"),
-    ("quarantined", "quarantined"),
-    ("quarantined_by_reason", ""),
-    ("skipped", "skipped"),
-    ("skipped_by_reason", ""),
-    ("unaccounted", "  UNACCOUNTED (a bug)"),
-    ("pages_found", "list pages, sitemaps, robots.txt"),
-    ("pages_skipped", "  skipped"),
-    ("pages_skipped_by_reason", ""),
-    ("pages_unaccounted", "  UNACCOUNTED (a bug)"),
-    ("pagination_stopped", "  columns whose pagination was stopped"),
-    ("pagination_stopped_by_reason", ""),
-    ("links_off_scope", "off-host links not followed"),
-    ("requests", "HTTP requests"),
-    ("http_errors", "  HTTP errors (>= 400)"),
-    ("download_errors", "  download errors"),
-    ("resumed", "  resumed from --jobdir"),
-)
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
-ARCHIVE_ERROR_STAT = "newsarchive/archive_error"  # set by the archive pipeline when ARCHIVE_DIR cannot be written
 
 
 class CliError(Exception):
@@ -75,18 +53,13 @@ class CrawlResult:
     crawl_id: str
     failures: list[str] = field(default_factory=list)
 
-    def count(self, key: str) -> int:
-        return int(self.summary.get(key, self.stats.get(f"newsarchive/{key}", 0)))
-
     @property
-    def summary(self) -> dict[str, Any]:
-        from scraper.extensions import crawl_summary
-
-        return self.stats.get("newsarchive/summary") or crawl_summary(self.stats)
+    def summary(self) -> CrawlSummary:
+        return CrawlSummary.from_stats(self.stats)
 
     @property
     def check_failures(self) -> list[str]:
-        return list(self.stats.get("newsarchive/check_failures") or [])
+        return list(self.stats.get(CHECK_FAILURES_STAT) or [])
 
 
 def build_settings(out: Path, crawl_id: str | None, overrides: Sequence[str], loglevel: str) -> Any:
@@ -134,13 +107,13 @@ def run_crawl(
 
 def summary_lines(result: CrawlResult) -> list[str]:
     """The summary as an aligned table (the manifest and the log carry it as JSON)."""
-    summary = result.summary
+    summary = result.summary.as_dict()
     width = max(len(label) for _, label in SUMMARY_TABLE)
     lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
     finished = result.stats.get("finish_reason", "finished") == "finished"
     for key, label in SUMMARY_TABLE:
-        value = summary.get(key, 0)
-        if key in ("unaccounted", "pages_unaccounted") and not finished:  # a stopped crawl never reached them
+        value = summary[key]
+        if key in ACCOUNTING_ROWS and not finished:  # a stopped crawl never reached them
             label = "  not reached (crawl stopped)"
         if isinstance(value, dict):  # per-reason counts under the row above
             lines += [f"    {reason:<{width - 2}}  {count:>7}" for reason, count in value.items()]
@@ -148,7 +121,7 @@ def summary_lines(result: CrawlResult) -> list[str]:
         if label.startswith("  ") and not value:  # detail rows only when they say something
             continue
         lines.append(f"  {label:<{width}}  {value:>7}")
-    rate = summary.get("error_rate", 0.0)
+    rate = summary["error_rate"]
     lines.append(f"  {'error rate':<{width}}  {rate:>7.1%}")
     lines.append(f"  {'time taken':<{width}}  {result.seconds:>7.1f} s")
     return lines
@@ -183,13 +156,13 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         for failure in result.check_failures:
             print(f"error: crawl failed: {failure}", file=sys.stderr)
         return 1
-    if result.count("articles_found") == 0 and not result.count("resumed"):
+    summary = result.summary
+    if summary.articles_found == 0 and not summary.resumed:
         print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
         return 1
-    settled = ("archived", "new_version", "unchanged", "out_of_range", "over_limit")
-    if result.count("articles_found") and sum(result.count(key) for key in settled) == 0:
+    if summary.articles_found and summary.settled == 0:
         print(
-            f"error: found {result.count('articles_found')} articles but archived none; "
+            f"error: found {summary.articles_found} articles but archived none; "
             f"see {result.archive_dir / 'quarantine'} and the log for the reasons",
             file=sys.stderr,
         )
@@ -361,7 +334,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             stop_process(proc)
     code = check_result(result, url)
     if code == 0:
-        print(f"crawl wall time: {result.seconds:.1f} s for {result.count('articles_found')} articles")
+        print(f"crawl wall time: {result.seconds:.1f} s for {result.summary.articles_found} articles")
         print(f"next: newsarchive verify {out}   |   newsarchive stats {out}")
     return code
 
@@ -437,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("newsarchive: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (`newsarchive stats --json | head`): not an error of ours. Later
         # writes, including the flush at exit, go to /dev/null so that Python does not report the pipe again.

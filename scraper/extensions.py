@@ -1,5 +1,5 @@
 """Crawl extensions: a periodic progress line, the end-of-crawl summary and checks, and a JOBDIR crash guard.
-The summary is computed from crawler stats by `crawl_summary`, so the log, the CLI table and the checks agree."""
+Both read scraper.summary.CrawlSummary, so the log, the CLI table and the checks agree."""
 
 from __future__ import annotations
 
@@ -18,135 +18,13 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.job import job_dir
 
+from scraper.summary import CHECK_FAILURES_STAT, SUMMARY_STAT, CrawlSummary, crawl_failures
+
 logger = logging.getLogger(__name__)
 
-# Rows of the summary, in display order. `unchanged` counts articles the archive already held,
-# fetched or not: `unchanged_fetched` were fetched and their text matched the archived one,
-# `known_not_fetched` were not fetched at all (incremental crawl). Every article found ends in one of
-# OUTCOMES; `unaccounted` is what is left over, 0 unless something lost track of a URL.
-SUMMARY_ROWS = (
-    "articles_found",
-    "articles_requested",
-    "archived",
-    "new_version",
-    "unchanged",
-    "unchanged_fetched",
-    "known_not_fetched",
-    "out_of_range",
-    "over_limit",
-    "quarantined",
-    "skipped",
-    "unaccounted",
-    "pages_found",
-    "pages_fetched",
-    "pages_skipped",
-    "pages_unaccounted",
-    "pagination_stopped",
-    "links_off_scope",
-    "links_ignored",
-    "requests",
-    "http_errors",
-    "download_errors",
-    "error_rate",
-    "resumed",
-)
-OUTCOMES = ("archived", "new_version", "unchanged", "quarantined", "skipped", "out_of_range", "over_limit")
-# Per-reason counts kept beside the rows: stat prefix -> summary key.
-REASON_GROUPS = {
-    "quarantined": "quarantined_by_reason",
-    "skipped": "skipped_by_reason",
-    "pages_skipped": "pages_skipped_by_reason",
-    "pagination_stopped": "pagination_stopped_by_reason",
-}
-CHECK_FAILURES_STAT = "newsarchive/check_failures"
 # Scrapy's own files in a JOBDIR; a crashed crawl's copies of them are discarded.
 JOBDIR_STATE = ("requests.seen", "requests.queue", "spider.state")
 RUNNING_MARKER = "newsarchive.running"
-
-
-def crawl_summary(stats: dict[str, Any]) -> dict[str, Any]:
-    """The crawl's summary (counts, error rate) from a crawler's stats dict."""
-
-    def count(key: str) -> int:
-        return int(stats.get(f"newsarchive/{key}", 0) or 0)
-
-    requests = int(stats.get("downloader/request_count", 0) or 0)
-    http_errors = sum(
-        int(value)
-        for key, value in stats.items()
-        if key.startswith("downloader/response_status_count/")
-        and key.rsplit("/", 1)[1].isdigit()
-        and int(key.rsplit("/", 1)[1]) >= 400
-    )
-    download_errors = int(stats.get("downloader/exception_count", 0) or 0)
-    summary: dict[str, Any] = {
-        key: count(key)
-        for key in (
-            "articles_found",
-            "articles_requested",
-            "archived",
-            "new_version",
-            "known_not_fetched",
-            "out_of_range",
-            "over_limit",
-            "quarantined",
-            "skipped",
-            "resumed",
-            "pages_found",
-            "pages_fetched",
-            "pages_skipped",
-            "pagination_stopped",
-        )
-    }
-    summary["links_off_scope"] = count("links/off_scope")
-    summary["links_ignored"] = count("links/ignored")
-    summary["unchanged_fetched"] = count("unchanged")
-    summary["unchanged"] = summary["unchanged_fetched"] + summary["known_not_fetched"]
-    summary["unaccounted"] = summary["articles_found"] - sum(summary[key] for key in OUTCOMES)
-    summary["pages_unaccounted"] = summary["pages_found"] - summary["pages_fetched"] - summary["pages_skipped"]
-    summary.update(
-        requests=requests,
-        http_errors=http_errors,
-        download_errors=download_errors,
-        error_rate=round((http_errors + download_errors) / requests, 4) if requests else 0.0,
-    )
-    ordered = {key: summary[key] for key in SUMMARY_ROWS}
-    for prefix, key in REASON_GROUPS.items():
-        start = f"newsarchive/{prefix}/"
-        ordered[key] = {
-            name[len(start) :]: int(value) for name, value in sorted(stats.items()) if name.startswith(start)
-        }
-    return ordered
-
-
-def check_summary(summary: dict[str, Any], max_error_rate: float) -> list[str]:
-    """Reasons to call the crawl failed; empty if it did its job."""
-    failures = []
-    if summary["requests"] and summary["error_rate"] > max_error_rate:
-        failures.append(
-            f"error rate {summary['error_rate']:.0%} exceeds PORTAL_MAX_ERROR_RATE={max_error_rate:g}: "
-            f"{summary['http_errors']} HTTP error responses and {summary['download_errors']} download errors "
-            f"in {summary['requests']} requests; is the portal up?"
-        )
-    # A resumed crawl counts the articles its earlier run left pending as found, so it must add up like a fresh one.
-    if summary.get("unaccounted"):
-        failures.append(
-            f"accounting does not add up: {summary['articles_found']} articles found but "
-            f"{summary['articles_found'] - summary['unaccounted']} ended in an outcome "
-            f"({', '.join(f'{key} {summary[key]}' for key in OUTCOMES)}); this is a bug, please report it"
-        )
-    if summary.get("pages_unaccounted"):
-        failures.append(
-            f"page accounting does not add up: {summary['pages_found']} list pages, sitemaps and robots.txt found but "
-            f"{summary['pages_fetched']} fetched and {summary['pages_skipped']} skipped; this is a bug, please report it"
-        )
-    wanted = summary["articles_found"] - summary["out_of_range"] - summary["over_limit"]
-    if wanted > 0 and summary["archived"] + summary["unchanged"] == 0:
-        failures.append(
-            f"nothing archived: {wanted} articles found but none archived or confirmed unchanged "
-            f"({summary['quarantined']} quarantined); see the quarantine directory and the log"
-        )
-    return failures
 
 
 class CrawlMonitor:
@@ -168,15 +46,15 @@ class CrawlMonitor:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         # PORTAL_MONITOR_ENABLED: progress line, summary and checks (on by default).
-        if not settings.getbool("PORTAL_MONITOR_ENABLED", True):
+        if not settings.getbool("PORTAL_MONITOR_ENABLED"):
             raise NotConfigured
         assert crawler.stats is not None
         monitor = cls(
             crawler.stats,
             # PORTAL_PROGRESS_INTERVAL: seconds between progress lines; 0 turns the line off.
-            settings.getfloat("PORTAL_PROGRESS_INTERVAL", 30.0),
+            settings.getfloat("PORTAL_PROGRESS_INTERVAL"),
             # PORTAL_MAX_ERROR_RATE: (HTTP errors + download errors) / requests above which the crawl failed.
-            settings.getfloat("PORTAL_MAX_ERROR_RATE", 0.5),
+            settings.getfloat("PORTAL_MAX_ERROR_RATE"),
         )
         crawler.signals.connect(monitor.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(monitor.spider_closed, signal=signals.spider_closed)
@@ -190,17 +68,17 @@ class CrawlMonitor:
             self.task.start(self.interval, now=False)
 
     def progress_line(self) -> str:
-        summary = crawl_summary(self.stats.get_stats())
-        done = summary["archived"] + summary["unchanged_fetched"] + summary["quarantined"]
+        summary = CrawlSummary.from_stats(self.stats.get_stats())
+        done = summary.archived + summary.unchanged_fetched + summary.quarantined
         now = time.monotonic()
         elapsed = max(now - self._last_time, 1e-6)
         rate = (done - self._last_done) * 60.0 / elapsed
         self._last_done, self._last_time = done, now
         return (
-            f"progress: {summary['articles_found']} articles found, {summary['archived']} archived, "
-            f"{summary['unchanged']} unchanged ({summary['known_not_fetched']} not fetched), "
-            f"{summary['quarantined']} quarantined, {summary['skipped']} skipped; {summary['requests']} requests, "
-            f"{summary['http_errors'] + summary['download_errors']} errors; {rate:.0f} articles/min"
+            f"progress: {summary.articles_found} articles found, {summary.archived} archived, "
+            f"{summary.unchanged} unchanged ({summary.known_not_fetched} not fetched), "
+            f"{summary.quarantined} quarantined, {summary.skipped} skipped; {summary.requests} requests, "
+            f"{summary.http_errors + summary.download_errors} errors; {rate:.0f} articles/min"
         )
 
     def log_progress(self) -> None:
@@ -210,10 +88,10 @@ class CrawlMonitor:
         if self.task is not None and self.task.running:
             self.task.stop()
         # Pipelines have closed before spider_closed, so the archive counts are final here.
-        summary = crawl_summary(self.stats.get_stats())
-        self.stats.set_value("newsarchive/summary", summary)
-        logger.info("crawl summary: %s", json.dumps(summary, sort_keys=False))
-        failures = check_summary(summary, self.max_error_rate) if reason == "finished" else []
+        summary = CrawlSummary.from_stats(self.stats.get_stats())
+        self.stats.set_value(SUMMARY_STAT, summary.as_dict())
+        logger.info("crawl summary: %s", json.dumps(summary.as_dict(), sort_keys=False))
+        failures = crawl_failures(summary, self.max_error_rate) if reason == "finished" else []
         self.stats.set_value(CHECK_FAILURES_STAT, failures)
         for failure in failures:
             logger.error("crawl check failed: %s", failure)

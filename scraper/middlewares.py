@@ -15,6 +15,8 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from scraper.summary import Counters, Stat
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,11 +39,12 @@ class ScopeMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.counters = Counters(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # PORTAL_SCOPE_ENABLED: host+port scope and redirect-loop checks on every request (on by default).
-        if not crawler.settings.getbool("PORTAL_SCOPE_ENABLED", True):
+        if not crawler.settings.getbool("PORTAL_SCOPE_ENABLED"):
             raise NotConfigured
         return cls(crawler)
 
@@ -49,13 +52,9 @@ class ScopeMiddleware:
         on_host = getattr(self.crawler.spider, "on_host", None)
         return True if on_host is None else bool(on_host(url))
 
-    def _inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsarchive/scope/{key}")
-
     def process_request(self, request: Request) -> None:
         if not self._on_host(request.url):
-            self._inc("off_scope")
+            self.counters.add_reason(Stat.SCOPE, "off_scope")
             raise SkipRequest("off_scope", f"{request.url} is not on the portal's host")
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -64,11 +63,11 @@ class ScopeMiddleware:
             return response
         target = urldefrag(urljoin(request.url, location.decode("latin-1")))[0]
         if not self._on_host(target):
-            self._inc("off_scope")
+            self.counters.add_reason(Stat.SCOPE, "off_scope")
             raise SkipRequest("off_scope", f"redirected from {request.url} to {target}, off the portal's host")
         visited = [*request.meta.get("redirect_urls", []), request.url]
         if target in visited:
-            self._inc("redirect_loop")
+            self.counters.add_reason(Stat.SCOPE, "redirect_loop")
             raise SkipRequest(
                 "redirect_loop", f"redirect from {request.url} back to {target} after {len(visited)} hops"
             )
@@ -118,7 +117,7 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         # PORTAL_RETRY_AFTER_MAX: the longest wait a Retry-After header gets, in seconds; 0 turns the waiting off.
-        max_wait = settings.getfloat("PORTAL_RETRY_AFTER_MAX", 60.0)
+        max_wait = settings.getfloat("PORTAL_RETRY_AFTER_MAX")
         if max_wait <= 0 or not settings.getbool("RETRY_ENABLED"):
             raise NotConfigured
         codes = {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
@@ -149,8 +148,8 @@ class RetryAfterMiddleware:
             # before Scrapy installs the one it is configured for.
             from twisted.internet import reactor
 
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("newsarchive/retry_after/waits")
-                self.crawler.stats.inc_value("newsarchive/retry_after/seconds", delay)
+            counters = Counters(self.crawler)
+            counters.add_reason(Stat.RETRY_AFTER, "waits")
+            counters.add_reason(Stat.RETRY_AFTER, "seconds", delay)
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return response

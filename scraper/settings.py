@@ -47,6 +47,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Between the downloader and RetryMiddleware (550): a 429/503 retry waits for the response's Retry-After.
     "scraper.middlewares.RetryAfterMiddleware": 560,
 }
+# ScopeMiddleware on (False: no host+port or redirect-loop checks on requests; the spider still checks links).
+PORTAL_SCOPE_ENABLED = True
 # A redirect chain longer than this is given up on (reason redirect_loop).
 REDIRECT_MAX_TIMES = 10
 

@@ -12,6 +12,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from scraper.middlewares import SkipRequest
+from scraper.summary import Counters, Stat
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ class BookedFiltersMiddleware:
         if skip is None:
             yield item
             return
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"newsarchive/filtered/{skip.reason}")
+        Counters(self.crawler).add_reason(Stat.FILTERED, skip.reason)
         if item.errback is None:
             logger.warning("%s: dropped by Scrapy and not booked (the request has no errback)", skip)
             yield item  # Scrapy's filter drops it

@@ -14,11 +14,17 @@ from typing import Any
 import opencc
 import pytest
 from hypothesis import HealthCheck, settings
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 
+import scraper.settings
 from archive.browse.app import create_app
 from archive.browse.index import BrowseIndex
 from archive.browse.testing import BrowseSample, build_browse_sample, launch_chromium, start_browse
+from scraper.pipelines.store import ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
+from scraper.spiders.portal import PortalSpider
 
 BROWSE_DATA = Path(__file__).parent / "data" / "browse" / "damaged_article.json"
 
@@ -28,6 +34,29 @@ def replica() -> Iterator[Replica]:
     """A running replica portal (40 articles, seed 7): `.url`, `.articles`, `.truth(id)`."""
     with start_replica(articles=40, seed=7) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def project_crawler() -> Callable[..., Crawler]:
+    """project_crawler(spidercls=PortalSpider, **settings): an unstarted crawler with the project's settings
+    (scraper/settings.py, where every default lives, as `newsarchive crawl` and Scrapyd load them) and these ones."""
+    project = {name: value for name, value in vars(scraper.settings).items() if name.isupper()}
+
+    def make(spidercls: type[Spider] = PortalSpider, **settings: Any) -> Crawler:
+        return get_crawler(spidercls, {**project, **settings})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def archive_pipeline(project_crawler: Callable[..., Crawler]) -> Callable[..., ArchivePipeline]:
+    """archive_pipeline(root, crawl_id, **settings): an ArchivePipeline writing to `root`, on its own crawler."""
+
+    def make(root: Path, crawl_id: str, **settings: Any) -> ArchivePipeline:
+        crawler = project_crawler(ARCHIVE_DIR=str(root), ARCHIVE_CRAWL_ID=crawl_id, **settings)
+        return ArchivePipeline.from_crawler(crawler)
+
+    return make
 
 
 # Hypothesis profiles (tests/test_cleaner_fuzz.py scales its per-test example counts

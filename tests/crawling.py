@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from scraper.spiders.portal import article_id, is_list_url
+from scraper.urls import is_list_url, strict_article_id
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -120,7 +120,7 @@ def kind(path: str) -> str:
         return "robots"
     if path.endswith(".xml") and "sitemap" in path:
         return "sitemap"
-    if article_id("http://host" + path) is not None:
+    if strict_article_id("http://host" + path) is not None:
         return "article"
     if is_list_url("http://host" + path):
         return "list"

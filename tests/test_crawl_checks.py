@@ -1,4 +1,4 @@
-"""The crawl's own checks: a portal answering only errors fails the crawl with the reason; the summary's arithmetic."""
+"""The crawl's own checks in a real crawl: a portal answering only errors fails with the reason; the progress line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from crawling import FAKE_CLEAN, crawl
 
-from scraper.extensions import check_summary, crawl_summary
 from scraper.replica.testing import Replica
 
 
@@ -48,40 +47,6 @@ def test_crawl_of_a_portal_answering_only_errors_fails_and_says_why(broken_porta
     assert "is the portal up?" in result.stderr
 
 
-def stats(**values: int) -> dict[str, int]:
-    return {f"newsarchive/{key}": value for key, value in values.items()} | {"downloader/request_count": 10}
-
-
-def test_summary_counts_known_articles_as_unchanged() -> None:
-    summary = crawl_summary(stats(articles_found=5, unchanged=2, known_not_fetched=3))
-    assert summary["unchanged"] == 5
-    assert summary["unchanged_fetched"] == 2
-
-
-def test_error_rate_counts_http_errors_and_download_errors() -> None:
-    summary = crawl_summary(
-        {
-            "downloader/request_count": 10,
-            "downloader/response_status_count/200": 4,
-            "downloader/response_status_count/404": 1,
-            "downloader/response_status_count/503": 3,
-            "downloader/exception_count": 2,
-        }
-    )
-    assert (summary["http_errors"], summary["download_errors"], summary["error_rate"]) == (4, 2, 0.6)
-    assert "error rate 60%" in check_summary(summary, 0.5)[0]
-    assert check_summary(summary, 0.75) == []
-
-
-def test_nothing_archived_on_a_non_empty_portal_fails() -> None:
-    failures = check_summary(crawl_summary(stats(articles_found=8, quarantined=8)), 0.5)
-    assert failures and failures[0].startswith("nothing archived: 8 articles found")
-
-
-def test_articles_all_outside_the_dates_are_not_a_failure() -> None:
-    assert check_summary(crawl_summary(stats(articles_found=8, out_of_range=8)), 0.5) == []
-
-
 def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path) -> None:
     result = crawl(
         replica.url,
@@ -101,16 +66,3 @@ def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path
     assert progress, result.stderr[-2000:]
     assert "articles found" in progress[-1] and "articles/min" in progress[-1]
     assert "crawl summary: {" in result.stderr
-
-
-def test_a_resumed_crawl_that_does_not_add_up_fails_like_a_fresh_one() -> None:
-    summary = crawl_summary(stats(resumed=1, articles_found=0, archived=181))
-    assert summary["unaccounted"] == -181
-    failures = check_summary(summary, 0.5)
-    assert any("accounting does not add up" in failure for failure in failures)
-
-
-def test_pages_found_but_neither_fetched_nor_skipped_fail_the_crawl() -> None:
-    summary = crawl_summary(stats(articles_found=1, archived=1, pages_found=3, pages_fetched=1, pages_skipped=1))
-    assert summary["pages_unaccounted"] == 1
-    assert any("page accounting does not add up" in failure for failure in check_summary(summary, 0.5))

@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from crawling import crawl, kind, loopback_sink, read_jsonl, verify
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.stats import archive_stats
@@ -27,7 +27,8 @@ from scraper.items import SkippedUrl
 from scraper.middlewares import ScopeMiddleware, SkipRequest
 from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.accounting import classify_failure
-from scraper.spiders.portal import PortalSpider, article_id
+from scraper.spiders.portal import PortalSpider
+from scraper.urls import strict_article_id
 
 ARTICLES = 40
 FAULT_RETRIES = 2  # the replica fails a transient URL this often, then serves it
@@ -252,12 +253,14 @@ def test_off_host_urls_are_never_requested(faulted: FaultedCrawl) -> None:
     assert not [entry for entry in faulted.log if "/vod/" in entry["path"]]
 
 
-def test_link_farm_links_on_a_page_are_counted_not_followed(replica: Replica) -> None:
+def test_link_farm_links_on_a_page_are_counted_not_followed(
+    replica: Replica, project_crawler: Callable[..., Crawler]
+) -> None:
     """An article page read as if it were a list page: its hidden farm links become counts, not requests."""
     entry = replica.index()[0]
     body = replica.get(urlsplit(entry["url"]).path)
     assert b'style="display:none"' in body and b".example/vod/" in body  # the farm is there
-    crawler = get_crawler(PortalSpider, {"ROBOTSTXT_OBEY": False})
+    crawler = project_crawler(ROBOTSTXT_OBEY=False)
     spider = PortalSpider.from_crawler(crawler, start_url=replica.url)
     crawler.stats.open_spider()
     out = list(spider.parse_list(HtmlResponse(entry["url"], body=body)))
@@ -346,8 +349,10 @@ def test_an_unexpected_error_is_not_passed_off_as_a_skip() -> None:
     assert classify_failure(ZeroDivisionError()) is None
 
 
-def test_scope_middleware_fails_a_redirect_off_the_host_and_a_redirect_back() -> None:
-    crawler = get_crawler(PortalSpider, {})
+def test_scope_middleware_fails_a_redirect_off_the_host_and_a_redirect_back(
+    project_crawler: Callable[..., Crawler],
+) -> None:
+    crawler = project_crawler()
     crawler.spider = PortalSpider.from_crawler(crawler, start_url="http://127.0.0.1:8000/")
     middleware = ScopeMiddleware.from_crawler(crawler)
     request = Request(
@@ -367,8 +372,10 @@ def test_scope_middleware_fails_a_redirect_off_the_host_and_a_redirect_back() ->
     assert middleware.process_response(request, onward) is onward
 
 
-def test_a_tracking_variant_is_found_and_skipped_as_a_duplicate_of_the_plain_url() -> None:
-    crawler = get_crawler(PortalSpider, {})
+def test_a_tracking_variant_is_found_and_skipped_as_a_duplicate_of_the_plain_url(
+    project_crawler: Callable[..., Crawler],
+) -> None:
+    crawler = project_crawler()
     spider = PortalSpider.from_crawler(crawler, start_url="http://127.0.0.1:8000/")
     crawler.stats.open_spider()
     plain = "http://127.0.0.1:8000/a/b/202501/t20250101_1.html"
@@ -378,4 +385,4 @@ def test_a_tracking_variant_is_found_and_skipped_as_a_duplicate_of_the_plain_url
     assert [(s.url, s.reason) for s in skips] == [(plain + "?utm_source=x", "duplicate")]
     assert [r.url for r in requests] == [plain]
     assert crawler.stats.get_value("newsarchive/articles_found") == 2
-    assert article_id(plain) == "1"
+    assert strict_article_id(plain) == "1"

@@ -17,7 +17,7 @@ from crawling import FAKE_CLEAN, crawl, kind, verify
 
 from scraper.replica.faults import LONG_URL_DIGITS, RETRY_AFTER_SECONDS
 from scraper.replica.testing import start_replica
-from scraper.spiders.portal import column_of
+from scraper.urls import column_of
 
 ARTICLES = 40
 PATIENCE = 5  # PORTAL_STALE_LIST_PAGES's default

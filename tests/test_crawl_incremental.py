@@ -13,7 +13,7 @@ from crawling import FAKE_CLEAN, article_paths, crawl, kind
 
 from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy, parse_duration
-from scraper.spiders.portal import article_date
+from scraper.urls import article_date
 
 ARTICLES = 40
 

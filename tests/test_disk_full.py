@@ -10,7 +10,7 @@ import resource
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env,
 from archive.verify import verify_archive
 from archive.writer import HashingSink
 from scraper.items import SkippedUrl
-from scraper.pipelines.store import ArchiveOptions, ArchivePipeline
+from scraper.pipelines.store import ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
 
 # Small enough that the first WARC file of a crawl outgrows it while the list pages are captured.
@@ -119,8 +119,10 @@ def test_an_archive_path_that_is_a_file_is_refused_with_its_name(portal: Replica
     assert out.read_text(encoding="utf-8") == "not a directory\n"
 
 
-def test_a_write_error_while_committing_at_the_end_is_reported_and_no_manifest_is_written(tmp_path: Path) -> None:
-    pipeline = ArchivePipeline(ArchiveOptions(tmp_path, "end-1", 10, 1 << 20, True, True))
+def test_a_write_error_while_committing_at_the_end_is_reported_and_no_manifest_is_written(
+    tmp_path: Path, archive_pipeline: Callable[..., ArchivePipeline]
+) -> None:
+    pipeline = archive_pipeline(tmp_path, "end-1", ARCHIVE_MAX_RECORDS=10, ARCHIVE_MAX_BYTES=1 << 20)
     pipeline.open_spider()
 
     def no_space() -> None:
@@ -135,12 +137,14 @@ def test_a_write_error_while_committing_at_the_end_is_reported_and_no_manifest_i
 
 
 def test_a_write_error_mid_crawl_aborts_every_writer_and_frees_the_archive_for_the_next_crawl(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, archive_pipeline: Callable[..., ArchivePipeline]
 ) -> None:
     article = "http://127.0.0.1:8123/news/yw/202508/t20250826_{}.html"
-    pipeline = ArchivePipeline(ArchiveOptions(tmp_path, "full-1", 10, 1 << 20, False, True))
+    small = {"ARCHIVE_MAX_RECORDS": 10, "ARCHIVE_MAX_BYTES": 1 << 20, "ARCHIVE_COMPRESS": False}
+    pipeline = archive_pipeline(tmp_path, "full-1", **small)
     pipeline.open_spider()
-    pipeline.capture_exchange("http://127.0.0.1:8123/", 200, "OK", [], b"<html>home</html>", [])  # the WARC is open
+    assert pipeline.capture is not None
+    pipeline.capture.capture("http://127.0.0.1:8123/", 200, "OK", [], b"<html>home</html>", [])  # the WARC is open
     pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # so is quarantine/
 
     def no_space(self: HashingSink, data: bytes) -> int:
@@ -154,7 +158,7 @@ def test_a_write_error_mid_crawl_aborts_every_writer_and_frees_the_archive_for_t
     assert manifests(tmp_path) == []
 
     # Every directory lock was released: a second crawl in this process opens the archive and finishes.
-    after = ArchivePipeline(ArchiveOptions(tmp_path, "after-1", 10, 1 << 20, False, True))
+    after = archive_pipeline(tmp_path, "after-1", **small)
     after.open_spider()
     after.close_spider()
     assert manifests(tmp_path) == ["after-1"]

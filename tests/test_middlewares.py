@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
-from scrapy.utils.test import get_crawler
 
 from scraper.middlewares import RetryAfterMiddleware, retry_after_seconds
-from scraper.spiders.portal import PortalSpider
 
 
-def middleware(**settings: object) -> RetryAfterMiddleware:
-    crawler = get_crawler(PortalSpider, {"RETRY_TIMES": 2, **settings})
-    return RetryAfterMiddleware.from_crawler(crawler)
+@pytest.fixture
+def middleware(project_crawler: Callable[..., Crawler]) -> Callable[..., RetryAfterMiddleware]:
+    """middleware(**settings): a RetryAfterMiddleware of a crawler with the project's settings, RETRY_TIMES=2."""
+
+    def make(**settings: object) -> RetryAfterMiddleware:
+        return RetryAfterMiddleware.from_crawler(project_crawler(RETRY_TIMES=2, **settings))
+
+    return make
 
 
 def answer(status: int, retry_after: str | None) -> Response:
@@ -24,17 +29,17 @@ def answer(status: int, retry_after: str | None) -> Response:
     return Response("http://h/a.html", status=status, headers=headers)
 
 
-def test_a_429_waits_as_long_as_it_asks() -> None:
+def test_a_429_waits_as_long_as_it_asks(middleware: Callable[..., RetryAfterMiddleware]) -> None:
     assert middleware().wait_for(Request("http://h/a.html"), answer(429, "3")) == 3.0
 
 
-def test_a_retry_after_date_is_read_as_the_time_until_then() -> None:
+def test_a_retry_after_date_is_read_as_the_time_until_then(middleware: Callable[..., RetryAfterMiddleware]) -> None:
     when = datetime.now(UTC) + timedelta(seconds=30)
     waited = middleware().wait_for(Request("http://h/a.html"), answer(503, format_datetime(when, usegmt=True)))
     assert 25 <= waited <= 30
 
 
-def test_a_long_retry_after_is_capped_by_the_setting() -> None:
+def test_a_long_retry_after_is_capped_by_the_setting(middleware: Callable[..., RetryAfterMiddleware]) -> None:
     capped = middleware(PORTAL_RETRY_AFTER_MAX=0.5)
     assert capped.wait_for(Request("http://h/a.html"), answer(429, "3600")) == 0.5
 
@@ -51,13 +56,13 @@ def test_a_long_retry_after_is_capped_by_the_setting() -> None:
     ],
 )
 def test_no_wait_without_a_retry_that_needs_one(
-    request_meta: dict[str, object], status: int, header: str | None
+    request_meta: dict[str, object], status: int, header: str | None, middleware: Callable[..., RetryAfterMiddleware]
 ) -> None:
     request = Request("http://h/a.html", meta=request_meta)
     assert middleware().wait_for(request, answer(status, header)) == 0.0
 
 
-def test_a_cap_of_zero_turns_the_middleware_off() -> None:
+def test_a_cap_of_zero_turns_the_middleware_off(middleware: Callable[..., RetryAfterMiddleware]) -> None:
     with pytest.raises(NotConfigured):
         middleware(PORTAL_RETRY_AFTER_MAX=0)
 

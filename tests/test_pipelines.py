@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.utils.test import get_crawler
+from scrapy.crawler import Crawler
 
+from archive.manifest import SUMMARY_KEYS
 from archive.schema import text_sha256, validate_record
 from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
@@ -19,7 +21,6 @@ from scraper.pipelines.clean import CleanPipeline
 from scraper.pipelines.records import build_quarantine, build_record, content_sha256
 from scraper.pipelines.store import ArchivePipeline
 from scraper.pipelines.validate import ValidatePipeline
-from scraper.spiders.portal import PortalSpider
 
 URL = "http://127.0.0.1:8123/news/yw/202508/t20250826_254967.html"
 CRAWL_ID = "20250826T000000Z-abc123"
@@ -105,16 +106,17 @@ def test_build_quarantine_entry() -> None:
     assert validate_quarantine(entry) == []
 
 
-def test_clean_pipeline_quarantines_clean_errors() -> None:
-    crawler = get_crawler(PortalSpider, {"CLEAN_FUNCTION": "test_pipelines.fake_clean", "ARCHIVE_CRAWL_ID": CRAWL_ID})
+def test_clean_pipeline_quarantines_clean_errors(project_crawler: Callable[..., Crawler]) -> None:
+    crawler = project_crawler(CLEAN_FUNCTION="test_pipelines.fake_clean", ARCHIVE_CRAWL_ID=CRAWL_ID)
     pipeline = CleanPipeline.from_crawler(crawler)
     good = pipeline.process_item(make_page(body=b"text"))
     bad = pipeline.process_item(make_page(body=b"EMPTY"))
     assert isinstance(good, ArticleRecord) and good.record["text"] == "text"
     assert isinstance(bad, QuarantineRecord)
     assert bad.record["reason"] == "clean_error" and bad.record["detail"] == "no article body"
-    assert crawler.stats.get_value("newsarchive/quarantined") is None  # the store pipeline counts the total
-    assert crawler.stats.get_value("newsarchive/quarantined/clean_error") == 1
+    # The store pipeline counts a quarantined page (and its reason) when it writes the entry.
+    assert not [key for key in crawler.stats.get_stats() if key.startswith("newsarchive/quarantined")]
+    assert crawler.stats.get_value("newsarchive/cleaned") == 1
     assert pipeline.process_item({"other": 1}) == {"other": 1}
 
 
@@ -126,15 +128,14 @@ def test_clean_pipeline_lets_bugs_raise() -> None:
         CleanPipeline(broken, CRAWL_ID).process_item(make_page())
 
 
-def test_clean_pipeline_reports_a_missing_cleaner() -> None:
-    crawler = get_crawler(PortalSpider, {"CLEAN_FUNCTION": "scraper.no_such_module.clean"})
+def test_clean_pipeline_reports_a_missing_cleaner(project_crawler: Callable[..., Crawler]) -> None:
+    crawler = project_crawler(CLEAN_FUNCTION="scraper.no_such_module.clean")
     with pytest.raises(RuntimeError, match="CLEAN_FUNCTION"):
         CleanPipeline.from_crawler(crawler)
 
 
-def test_validate_pipeline_quarantines_invalid_records() -> None:
-    crawler = get_crawler(PortalSpider, {"ARCHIVE_CRAWL_ID": CRAWL_ID})
-    pipeline = ValidatePipeline.from_crawler(crawler)
+def test_validate_pipeline_quarantines_invalid_records(project_crawler: Callable[..., Crawler]) -> None:
+    pipeline = ValidatePipeline.from_crawler(project_crawler(ARCHIVE_CRAWL_ID=CRAWL_ID))
     page = make_page()
     record = build_record(make_article().to_dict(), page, CRAWL_ID)
     assert pipeline.process_item(ArticleRecord(record, page)).record is record
@@ -142,7 +143,7 @@ def test_validate_pipeline_quarantines_invalid_records() -> None:
     result = pipeline.process_item(ArticleRecord(broken, page))
     assert isinstance(result, QuarantineRecord)
     assert result.record["reason"] == "invalid_record" and "published_at" in result.record["detail"]
-    assert crawler.stats.get_value("newsarchive/quarantined/invalid_record") == 1
+    assert result.page is page and result.record["crawl_id"] == CRAWL_ID
 
 
 def read_jsonl(directory: Path) -> list[dict[str, Any]]:
@@ -153,14 +154,20 @@ def read_jsonl(directory: Path) -> list[dict[str, Any]]:
     return records
 
 
-def run_archive(root: Path, crawl_id: str, items: list[Any]) -> ArchivePipeline:
-    crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(root), "ARCHIVE_CRAWL_ID": crawl_id})
-    pipeline = ArchivePipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    for item in items:
-        pipeline.process_item(item)
-    pipeline.close_spider()
-    return pipeline
+@pytest.fixture
+def run_archive(archive_pipeline: Callable[..., ArchivePipeline]) -> Callable[..., dict[str, int]]:
+    """run_archive(root, crawl_id, items): one crawl's ArchivePipeline over `items`; the five outcomes it counted."""
+
+    def run(root: Path, crawl_id: str, items: list[Any]) -> dict[str, int]:
+        pipeline = archive_pipeline(root, crawl_id)
+        pipeline.open_spider()
+        for item in items:
+            pipeline.process_item(item)
+        pipeline.close_spider()
+        summary = pipeline.summary()
+        return {key: summary[key] for key in SUMMARY_KEYS}
+
+    return run
 
 
 def article_item(text: str, crawl_id: str, url: str = URL) -> ArticleRecord:
@@ -168,12 +175,14 @@ def article_item(text: str, crawl_id: str, url: str = URL) -> ArticleRecord:
     return ArticleRecord(build_record(make_article(text).to_dict(), page, crawl_id), page)
 
 
-def test_archive_pipeline_writes_versions_and_manifest(tmp_path: Path) -> None:
+def test_archive_pipeline_writes_versions_and_manifest(
+    tmp_path: Path, run_archive: Callable[..., dict[str, int]]
+) -> None:
     first = "crawl-1"
     page = make_page(body=b"EMPTY")
     quarantined = QuarantineRecord(build_quarantine(page, "clean_error", "no article body", first), page)
-    pipeline = run_archive(tmp_path, first, [article_item("甲", first), article_item("甲", first), quarantined])
-    assert pipeline.counts == {"archived": 1, "unchanged": 0, "new_version": 0, "quarantined": 1, "skipped": 1}
+    outcomes = run_archive(tmp_path, first, [article_item("甲", first), article_item("甲", first), quarantined])
+    assert outcomes == {"archived": 1, "unchanged": 0, "new_version": 0, "quarantined": 1, "skipped": 1}
     (record,) = read_jsonl(tmp_path / "articles")
     assert record["version"] == 1 and record["warc_file"].endswith(".warc.gz") and record["warc_offset"] >= 0
     (entry,) = read_jsonl(tmp_path / "quarantine")
@@ -184,34 +193,35 @@ def test_archive_pipeline_writes_versions_and_manifest(tmp_path: Path) -> None:
 
     second = "crawl-2"
     other = "http://127.0.0.1:8123/news/yw/202508/t20250826_1.html"
-    pipeline = run_archive(tmp_path, second, [article_item("甲", second), article_item("乙", second, other)])
-    assert pipeline.counts["unchanged"] == 1 and pipeline.counts["archived"] == 1
+    outcomes = run_archive(tmp_path, second, [article_item("甲", second), article_item("乙", second, other)])
+    assert outcomes == {"archived": 1, "unchanged": 1, "new_version": 0, "quarantined": 0, "skipped": 0}
 
     third = "crawl-3"
-    pipeline = run_archive(tmp_path, third, [article_item("甲 changed", third)])
-    assert pipeline.counts["new_version"] == 1 and pipeline.counts["archived"] == 0
+    outcomes = run_archive(tmp_path, third, [article_item("甲 changed", third)])
+    assert outcomes == {"archived": 0, "unchanged": 0, "new_version": 1, "quarantined": 0, "skipped": 0}
     versions = sorted((r["id"], r["version"]) for r in read_jsonl(tmp_path / "articles"))
     assert versions == [("1", 1), ("254967", 1), ("254967", 2)]
 
 
-def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path) -> None:
+def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path, run_archive: Callable[..., dict[str, int]]) -> None:
     run_archive(tmp_path, "once", [])
     with pytest.raises(FileExistsError, match="once"):
         run_archive(tmp_path, "once", [])
 
 
-def test_archive_pipeline_refuses_a_source_package(tmp_path: Path) -> None:
+def test_archive_pipeline_refuses_a_source_package(tmp_path: Path, run_archive: Callable[..., dict[str, int]]) -> None:
     (tmp_path / "__init__.py").write_text("")
     with pytest.raises(FileExistsError, match="Python package"):
         run_archive(tmp_path, "pkg", [])
 
 
-def test_a_crawl_refused_by_a_busy_archive_leaves_no_manifest_and_no_lock(tmp_path: Path) -> None:
+def test_a_crawl_refused_by_a_busy_archive_leaves_no_manifest_and_no_lock(
+    tmp_path: Path, archive_pipeline: Callable[..., ArchivePipeline]
+) -> None:
     (tmp_path / "articles").mkdir()
     running = DirectoryLock(tmp_path / "articles")
     running.acquire()  # another crawl writes here
-    crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(tmp_path), "ARCHIVE_CRAWL_ID": "loser"})
-    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline = archive_pipeline(tmp_path, "loser")
     with pytest.raises(DirectoryBusyError):
         pipeline.open_spider()
     pipeline.close_spider()  # Scrapy closes the pipelines of a crawl that failed to open, too

@@ -8,11 +8,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 
 import pytest
 from lxml import etree
+from scrapy.crawler import Crawler
 from scrapy.http import Request, XmlResponse
-from scrapy.utils.test import get_crawler
 
 from scraper.replica.faults import malformed_sitemap, xml_bomb
 from scraper.replica.testing import REPO_ROOT
@@ -23,8 +24,9 @@ BASE = "http://127.0.0.1:8123"
 HEADROOM_BYTES = 256 * 1024 * 1024
 
 
-def make_spider() -> PortalSpider:
-    return PortalSpider.from_crawler(get_crawler(PortalSpider), start_url=BASE + "/")
+@pytest.fixture
+def spider(project_crawler: Callable[..., Crawler]) -> PortalSpider:
+    return PortalSpider.from_crawler(project_crawler(), start_url=BASE + "/")
 
 
 def sitemap_response(path: str, body: bytes) -> XmlResponse:
@@ -38,8 +40,7 @@ def test_the_bomb_is_a_bomb_for_a_resolving_parser() -> None:
         etree.fromstring(xml_bomb(), parser=etree.XMLParser(resolve_entities=True))
 
 
-def test_spider_reads_the_bomb_sitemap_without_expanding_it() -> None:
-    spider = make_spider()
+def test_spider_reads_the_bomb_sitemap_without_expanding_it(spider: PortalSpider) -> None:
     requests = list(spider.parse_sitemap(sitemap_response("/sitemap-bomb.xml", xml_bomb())))
     assert requests == []
     assert all("lol" not in r.url for r in requests)
@@ -61,8 +62,7 @@ def test_bomb_sitemap_parses_within_a_memory_limit() -> None:
     assert int(done.stdout) < 1024  # characters of text the parser produced: nothing was expanded
 
 
-def test_malformed_sitemap_yields_the_urls_before_the_break() -> None:
+def test_malformed_sitemap_yields_the_urls_before_the_break(spider: PortalSpider) -> None:
     urls = [f"{BASE}/news/yw/202501/t20250101_{n}.html" for n in (254001, 254002)]
-    spider = make_spider()
     requests = list(spider.parse_sitemap(sitemap_response("/sitemap-malformed.xml", malformed_sitemap(urls))))
     assert [r.url for r in requests] == urls

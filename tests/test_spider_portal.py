@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from scrapy.http import HtmlResponse, Request, XmlResponse
-from scrapy.utils.test import get_crawler
+from collections.abc import Callable
 
+import pytest
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Request, XmlResponse
+
+from scraper.headers import declared_charset
 from scraper.items import ArticlePage
-from scraper.spiders.portal import (
-    PortalSpider,
-    article_id,
-    declared_charset,
-    extract_hrefs,
-    is_list_url,
-    pager_urls,
-)
+from scraper.spiders.discovery import extract_hrefs, pager_urls
+from scraper.spiders.portal import PortalSpider
+from scraper.urls import is_list_url, strict_article_id
 
 BASE = "http://127.0.0.1:8123"
 
@@ -35,9 +33,14 @@ LIST_PAGE = """<html><head><meta http-equiv="Content-Type" content="text/html; c
 </body></html>"""
 
 
-def make_spider(start_url: str = BASE + "/") -> PortalSpider:
-    crawler = get_crawler(PortalSpider)
-    return PortalSpider.from_crawler(crawler, start_url=start_url)
+@pytest.fixture
+def make_spider(project_crawler: Callable[..., Crawler]) -> Callable[..., PortalSpider]:
+    """make_spider(start_url=BASE/): the portal spider of a crawler with the project's settings."""
+
+    def make(start_url: str = BASE + "/") -> PortalSpider:
+        return PortalSpider.from_crawler(project_crawler(), start_url=start_url)
+
+    return make
 
 
 def html_response(url: str, body: bytes, headers: dict[str, str] | None = None) -> HtmlResponse:
@@ -57,7 +60,7 @@ def html_response(url: str, body: bytes, headers: dict[str, str] | None = None) 
     ],
 )
 def test_article_url_regex(url: str, expected: str | None) -> None:
-    assert article_id(url) == expected
+    assert strict_article_id(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,7 @@ def test_pager_urls_follow_trs_numbering() -> None:
     ]
 
 
-def test_list_page_links() -> None:
+def test_list_page_links(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     response = html_response(BASE + "/news/yw/index.html", LIST_PAGE.encode("gbk"))
     requests = list(spider.parse_list(response))
@@ -120,7 +123,7 @@ def test_list_page_links() -> None:
     assert stats.get_value("newsarchive/list_pages") == 1
 
 
-def test_article_found_once() -> None:
+def test_article_found_once(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     response = html_response(BASE + "/news/yw/index.html", LIST_PAGE.encode("gbk"))
     list(spider.parse_list(response))
@@ -129,14 +132,14 @@ def test_article_found_once() -> None:
     assert spider.crawler.stats.get_value("newsarchive/articles_found") == 3
 
 
-def test_other_port_is_off_host() -> None:
+def test_other_port_is_off_host(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     body = b'<a href="http://127.0.0.1:9999/news/yw/202508/t20250826_1.html">x</a>'
     assert list(spider.parse_list(html_response(BASE + "/", body))) == []
     assert spider.allowed_domains == ["127.0.0.1"]
 
 
-def test_sitemap_entries_are_followed_on_host_only() -> None:
+def test_sitemap_entries_are_followed_on_host_only(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE urlset [<!ENTITY big "{"x" * 10}">]>
@@ -150,14 +153,14 @@ def test_sitemap_entries_are_followed_on_host_only() -> None:
     assert urls == [BASE + "/tech/kj/202401/t20240131_7.html", BASE + "/tech/kj/"]
 
 
-def test_robots_names_sitemaps() -> None:
+def test_robots_names_sitemaps(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     body = b"User-agent: *\nDisallow: /_truth/\nSitemap: /sitemap.xml\nSitemap: http://evil.example/s.xml\n"
     response = html_response(BASE + "/robots.txt", body)
     assert [r.url for r in spider.parse_robots(response)] == [BASE + "/sitemap.xml"]
 
 
-def test_article_response_becomes_raw_page() -> None:
+def test_article_response_becomes_raw_page(make_spider: Callable[..., PortalSpider]) -> None:
     spider = make_spider()
     body = "<html><body>正文</body></html>".encode("gbk")
     url = BASE + "/news/yw/202508/t20250826_254967.html"
@@ -176,7 +179,7 @@ def test_declared_charset_absent() -> None:
 
 
 @pytest.mark.parametrize("start_url", ["", "ftp://host/", "not a url"])
-def test_start_url_required(start_url: str) -> None:
+def test_start_url_required(start_url: str, make_spider: Callable[..., PortalSpider]) -> None:
     with pytest.raises(ValueError, match="start_url"):
         make_spider(start_url)
 
@@ -185,7 +188,7 @@ async def collect(spider: PortalSpider) -> list[Request]:
     return [request async for request in spider.start()]
 
 
-def test_start_requests_home_sitemap_robots() -> None:
+def test_start_requests_home_sitemap_robots(make_spider: Callable[..., PortalSpider]) -> None:
     import asyncio
 
     spider = make_spider(BASE + "/")

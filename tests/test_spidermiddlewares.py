@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Request
-from scrapy.utils.test import get_crawler
 
 from scraper.items import SkippedUrl
 from scraper.spidermiddlewares import BookedFiltersMiddleware
@@ -12,16 +15,26 @@ from scraper.spiders.portal import PortalSpider
 START = "http://127.0.0.1:8000/"
 
 
-def spider_and_middleware(**settings: object) -> tuple[PortalSpider, BookedFiltersMiddleware]:
-    crawler = get_crawler(PortalSpider, settings)
-    spider = PortalSpider.from_crawler(crawler, start_url=START)
-    crawler.spider = spider
-    assert crawler.stats is not None
-    crawler.stats.open_spider()
-    return spider, BookedFiltersMiddleware.from_crawler(crawler)
+@pytest.fixture
+def spider_and_middleware(
+    project_crawler: Callable[..., Crawler],
+) -> Callable[..., tuple[PortalSpider, BookedFiltersMiddleware]]:
+    """spider_and_middleware(**settings): the portal spider and the middleware, on one crawler."""
+
+    def make(**settings: object) -> tuple[PortalSpider, BookedFiltersMiddleware]:
+        crawler = project_crawler(**settings)
+        spider = PortalSpider.from_crawler(crawler, start_url=START)
+        crawler.spider = spider
+        assert crawler.stats is not None
+        crawler.stats.open_spider()
+        return spider, BookedFiltersMiddleware.from_crawler(crawler)
+
+    return make
 
 
-def test_an_over_long_article_link_becomes_a_skipped_url() -> None:
+def test_an_over_long_article_link_becomes_a_skipped_url(
+    spider_and_middleware: Callable[..., tuple[PortalSpider, BookedFiltersMiddleware]],
+) -> None:
     spider, middleware = spider_and_middleware(URLLENGTH_LIMIT=80)
     url = START + "news/yw/202501/t20250101_" + "1" * 80 + ".html"
     (request,) = spider.found_article(url, "1" * 80, None)
@@ -29,7 +42,9 @@ def test_an_over_long_article_link_becomes_a_skipped_url() -> None:
     assert isinstance(out, SkippedUrl) and out.reason == "url_too_long" and out.url == url
 
 
-def test_an_over_long_list_link_is_counted_as_a_page_skipped() -> None:
+def test_an_over_long_list_link_is_counted_as_a_page_skipped(
+    spider_and_middleware: Callable[..., tuple[PortalSpider, BookedFiltersMiddleware]],
+) -> None:
     spider, middleware = spider_and_middleware(URLLENGTH_LIMIT=80)
     request = spider.page_request(START + "news/yw/index_" + "1" * 80 + ".html", spider.parse_list)
     assert list(middleware.process_spider_output(None, [request])) == []
@@ -38,7 +53,9 @@ def test_an_over_long_list_link_is_counted_as_a_page_skipped() -> None:
     assert stats.get_value("newsarchive/pages_found") == stats.get_value("newsarchive/pages_skipped") == 1
 
 
-def test_a_link_deeper_than_the_depth_limit_is_booked_and_a_shallow_one_passes() -> None:
+def test_a_link_deeper_than_the_depth_limit_is_booked_and_a_shallow_one_passes(
+    spider_and_middleware: Callable[..., tuple[PortalSpider, BookedFiltersMiddleware]],
+) -> None:
     spider, middleware = spider_and_middleware(DEPTH_LIMIT=1)
     parent = HtmlResponse(START + "news/", body=b"", request=Request(START + "news/", meta={"depth": 1}))
     deep = spider.page_request(START + "news/yw/", spider.parse_list)
@@ -48,7 +65,9 @@ def test_a_link_deeper_than_the_depth_limit_is_booked_and_a_shallow_one_passes()
     assert spider.crawler.stats.get_value("newsarchive/pages_skipped/too_deep") == 1
 
 
-def test_items_and_requests_within_the_limits_pass_unchanged() -> None:
+def test_items_and_requests_within_the_limits_pass_unchanged(
+    spider_and_middleware: Callable[..., tuple[PortalSpider, BookedFiltersMiddleware]],
+) -> None:
     spider, middleware = spider_and_middleware()
     request = spider.page_request(START + "news/", spider.parse_list)
     skipped = SkippedUrl(START + "x.html", "duplicate", "", "2025-01-01T00:00:00Z")

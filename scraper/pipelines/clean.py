@@ -9,12 +9,12 @@ from typing import Any, Self
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
 
 from scraper.cleaner.article import CleanError
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
 from scraper.pipelines.records import build_quarantine, build_record
+from scraper.summary import Counters, Stat
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +35,18 @@ def load_cleaner(path: str) -> CleanFunction:
 class CleanPipeline:
     """ArticlePage -> ArticleRecord, or QuarantineRecord when the page cannot be cleaned."""
 
-    def __init__(self, clean: CleanFunction, crawl_id: str, stats: StatsCollector | None = None) -> None:
+    def __init__(self, clean: CleanFunction, crawl_id: str, crawler: Crawler | None = None) -> None:
         self.clean = clean
         self.crawl_id = crawl_id
-        self.stats = stats
+        self.counters = Counters(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         # CLEAN_FUNCTION: dotted path of clean_page(body, url=, headers=) -> Article.
-        clean = load_cleaner(settings.get("CLEAN_FUNCTION", "scraper.cleaner.clean_page"))
+        clean = load_cleaner(settings["CLEAN_FUNCTION"])
         # ARCHIVE_CRAWL_ID: stamped on every record of this crawl.
-        return cls(clean, settings.get("ARCHIVE_CRAWL_ID"), crawler.stats)
-
-    def _inc(self, key: str) -> None:
-        if self.stats is not None:
-            self.stats.inc_value(f"newsarchive/{key}")
+        return cls(clean, settings["ARCHIVE_CRAWL_ID"], crawler)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
@@ -62,7 +58,7 @@ class CleanPipeline:
         except CleanError as exc:
             logger.info("quarantined %s: cannot clean: %s", page.url, exc)
             return self.quarantine(page, exc.reason, str(exc), exc.text)
-        self._inc("cleaned")
+        self.counters.add(Stat.CLEANED)
         try:
             record = build_record(article.to_dict(), page, self.crawl_id)
         except ValueError as exc:
@@ -72,7 +68,6 @@ class CleanPipeline:
     def quarantine(
         self, page: ArticlePage, reason: str, detail: str, restored_text: str | None = None
     ) -> QuarantineRecord:
-        # The total is counted once, by the store pipeline when the entry is written.
-        self._inc(f"quarantined/{reason}")
+        # Counted (with its reason) by the store pipeline, when the entry is written.
         entry = build_quarantine(page, reason, detail, self.crawl_id, restored_text)
         return QuarantineRecord(record=entry, page=page)

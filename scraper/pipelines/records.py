@@ -9,7 +9,7 @@ from typing import Any
 
 from archive.schema import FIELD_ORDER, SCHEMA_VERSION, text_sha256
 from scraper.items import ArticlePage, SkippedUrl
-from scraper.spiders.portal import article_id
+from scraper.urls import strict_article_id
 
 # Reasons of skip entries in quarantine/ start with this, so that they read apart from quarantined pages
 # even where the `outcome` field is not looked at.
@@ -28,11 +28,12 @@ def content_sha256(body: bytes) -> str:
 def build_record(article: Mapping[str, Any], page: ArticlePage, crawl_id: str, version: int = 1) -> dict[str, Any]:
     """The archive record for `article` (an Article.to_dict()) cleaned from `page`.
 
-    The id comes from the article, else from the URL; `version` is 1 until the
+    The id comes from the article (the cleaner's loose rule), else from the URL by the spider's strict rule
+    (scraper.urls.strict_article_id); `version` is 1 until the
     archive index says otherwise; the WARC pointer is filled when the capture is written.
     Raises ValueError when no article id can be found.
     """
-    record_id = article.get("id") or article_id(page.url)
+    record_id = article.get("id") or strict_article_id(page.url)
     if not record_id:
         raise ValueError(f"no article id in the page or its URL {page.url}")
     record: dict[str, Any] = {
@@ -71,7 +72,7 @@ def build_quarantine(
         "warc_file": None,
         "warc_record_id": None,
         "warc_offset": None,
-        "id": article_id(page.url),
+        "id": strict_article_id(page.url),
         "charset": page.charset,
         "content_sha256": content_sha256(page.body),
         "outcome": "quarantined",
@@ -96,7 +97,7 @@ def build_skip_entry(skip: SkippedUrl, crawl_id: str) -> dict[str, Any]:
         "warc_file": None,
         "warc_record_id": None,
         "warc_offset": None,
-        "id": article_id(skip.url),
+        "id": strict_article_id(skip.url),
         "outcome": "skipped",
     }
     if skip.final_url:

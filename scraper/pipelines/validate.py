@@ -1,5 +1,5 @@
 """ValidatePipeline: checks each article record against the archive's JSON Schema.
-An invalid record is quarantined with the schema's messages instead of being written."""
+An invalid record is quarantined with the schema's messages instead of being written: the one place that does so."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 
 from archive.schema import validate_record
 from scraper.items import ArticleRecord, QuarantineRecord
@@ -19,14 +18,13 @@ logger = logging.getLogger(__name__)
 class ValidatePipeline:
     """ArticleRecord -> itself if valid, else QuarantineRecord(reason="invalid_record")."""
 
-    def __init__(self, crawl_id: str, stats: StatsCollector | None = None) -> None:
+    def __init__(self, crawl_id: str) -> None:
         self.crawl_id = crawl_id
-        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # ARCHIVE_CRAWL_ID: stamped on quarantine entries of this crawl.
-        return cls(crawler.settings.get("ARCHIVE_CRAWL_ID"), crawler.stats)
+        return cls(crawler.settings["ARCHIVE_CRAWL_ID"])
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleRecord):
@@ -36,8 +34,6 @@ class ValidatePipeline:
             return item
         url = item.record.get("url", "?")
         logger.warning("quarantined %s: invalid record: %s", url, "; ".join(errors))
-        if self.stats is not None:
-            self.stats.inc_value("newsarchive/quarantined/invalid_record")  # the store counts the total
         if item.page is None:
             raise ValueError(f"invalid record for {url} has no page to quarantine: {errors}")
         entry = build_quarantine(item.page, "invalid_record", "; ".join(errors), self.crawl_id)

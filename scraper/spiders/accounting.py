@@ -1,10 +1,9 @@
-"""Why a request ended without a response to parse: the skip reason for a download failure, and article URL canonical forms.
-Pure functions over exceptions and URLs, so the spider's errbacks stay short and the reasons testable."""
+"""Why a request ended without a response to parse: the skip reason for a download failure.
+A pure function over exceptions, so the spider's errbacks stay short and the reasons testable."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -87,13 +86,3 @@ def classify_failure(exc: BaseException, attempts: int = 1) -> SkipReason | None
     if isinstance(exc, CONNECTION_ERRORS):
         return SkipReason("connection_error", f"{type(exc).__name__}: {exc}{tries}")
     return None
-
-
-def canonical_article_url(url: str) -> str:
-    """An article URL without query or fragment: TRS article pages are static files, so a query is tracking.
-
-    >>> canonical_article_url("http://h/news/yw/202508/t20250826_254967.html?utm_source=wechat#top")
-    'http://h/news/yw/202508/t20250826_254967.html'
-    """
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

@@ -64,14 +64,14 @@ class Policy:
         until = settings.get("PORTAL_UNTIL") or ""
         policy = cls(
             # PORTAL_REFRESH: fetch every article again, even those the archive holds.
-            refresh=settings.getbool("PORTAL_REFRESH", False),
+            refresh=settings.getbool("PORTAL_REFRESH"),
             # PORTAL_REVISIT_AFTER: a duration (6h, 7d); known articles fetched longer ago are fetched again.
             revisit_after=parse_duration(revisit) if revisit else None,
             # PORTAL_SINCE / PORTAL_UNTIL: YYYY-MM-DD bounds (inclusive) on the date in the article URL.
             since=parse_day(since) if since else None,
             until=parse_day(until) if until else None,
             # PORTAL_MAX_ARTICLES: fetch at most N articles per crawl, the newest first; 0 for no limit.
-            max_articles=settings.getint("PORTAL_MAX_ARTICLES", 0),
+            max_articles=settings.getint("PORTAL_MAX_ARTICLES"),
         )
         if policy.since and policy.until and policy.since > policy.until:
             raise ValueError(f"PORTAL_SINCE {policy.since} is after PORTAL_UNTIL {policy.until}")
