@@ -14,6 +14,11 @@ ARTICLE_PATH_RE = re.compile(
 )
 # Home, channel and column pages, with TRS pagination (index.html, index_1.html, ...).
 LIST_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9_-]+/){0,2}(?:index(?:_\d+)?\.html?)?$")
+# What a link is to a crawl (link_kind).
+ARTICLE = "article"
+LIST_PAGE = "list"
+OFF_SCOPE = "off_scope"
+IGNORED = "ignored"
 
 
 def strict_article_id(url: str) -> str | None:
@@ -93,3 +98,22 @@ def host_key(url: str) -> tuple[str, int | None]:
     parts = urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return (parts.hostname or "", parts.port or default)
+
+
+def link_kind(url: str, host: tuple[str, int | None]) -> str:
+    """What a link (without its fragment) is to a crawl pinned to `host` (a host_key): an article or a list page
+    of the portal, off scope (another host or port), or ignored (not http(s), or a page that is neither).
+
+    >>> host = host_key("http://h/")
+    >>> [link_kind(url, host) for url in ("http://h/a/b/202508/t20250826_1.html", "http://h/a/", "http://h:81/a/")]
+    ['article', 'list', 'off_scope']
+    >>> [link_kind(url, host) for url in ("mailto:x@h", "javascript:void(0)", "http://h/about.html", "")]
+    ['ignored', 'ignored', 'ignored', 'ignored']
+    """
+    if not url or urlsplit(url).scheme not in ("http", "https"):
+        return IGNORED
+    if host_key(url) != host:
+        return OFF_SCOPE
+    if strict_article_id(url) is not None:
+        return ARTICLE
+    return LIST_PAGE if is_list_url(url) else IGNORED

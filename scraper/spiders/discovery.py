@@ -1,11 +1,14 @@
-"""Where a portal page links: `<a href>` values, the list pages a TRS pager names, the sitemaps robots.txt names.
-Pure functions over the raw bytes (the pages' charsets lie, but URLs are ASCII); the spider decides what to follow."""
+"""Where a portal page links: `<a href>` values, the list pages a TRS pager names, a sitemap's URLs, the sitemaps
+robots.txt names. Functions over the raw bytes (the pages' charsets lie, but URLs are ASCII); the spider decides."""
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
+
+from scrapy.utils.sitemap import Sitemap
 
 HREF_RE = re.compile(rb"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 # createPageHTML(TOTAL, CUR, "index", "html"): TRS writes the pager from this call.
@@ -53,3 +56,29 @@ def robots_sitemaps(body: bytes, robots_url: str) -> list[str]:
     ['http://h/s.xml']
     """
     return [urljoin(robots_url, match.group(1).decode("latin-1")) for match in SITEMAP_LINE_RE.finditer(body)]
+
+
+@dataclass
+class SitemapLinks:
+    """The URLs a sitemap lists: further sitemaps (a sitemap index) or pages, with their <lastmod> where given."""
+
+    is_index: bool
+    urls: list[str]
+    lastmods: dict[str, str] = field(default_factory=dict)
+
+
+def read_sitemap(body: bytes) -> SitemapLinks | None:
+    """The links of a sitemap or sitemap index (lxml through Scrapy's Sitemap, no entity expansion); None if empty.
+
+    >>> read_sitemap(b"<urlset><url><loc>http://h/a/</loc><lastmod>2025-08-26</lastmod></url></urlset>")
+    SitemapLinks(is_index=False, urls=['http://h/a/'], lastmods={'http://h/a/': '2025-08-26'})
+    """
+    try:
+        sitemap = Sitemap(body)
+    except StopIteration:  # an empty document
+        return None
+    if sitemap.type == "sitemapindex":
+        return SitemapLinks(True, [entry.get("loc", "") for entry in sitemap])
+    entries = [entry for entry in sitemap if entry.get("loc")]
+    lastmods = {entry["loc"]: entry["lastmod"] for entry in entries if entry.get("lastmod")}
+    return SitemapLinks(False, [entry["loc"] for entry in entries], lastmods)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin
 
 from archive.layout import utc_now_iso
 from scraper.items import SkippedUrl
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy
 from scraper.summary import Counters, Stat
-from scraper.urls import article_date, canonical_article_url, column_of
+from scraper.urls import ARTICLE, LIST_PAGE, OFF_SCOPE, article_date, canonical_article_url, column_of, link_kind
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,16 @@ class Pagination:
     requested: Counter[str] = field(default_factory=Counter)
     stale: Counter[str] = field(default_factory=Counter)
     stopped: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Pagination:
+        return cls(
+            # PORTAL_MAX_LIST_PAGES: list pages requested per column at most (0: no limit).
+            max_pages=settings.getint("PORTAL_MAX_LIST_PAGES"),
+            # PORTAL_STALE_LIST_PAGES: stop a column's pagination after this many list pages in a row without a
+            # new article (0: never).
+            patience=settings.getint("PORTAL_STALE_LIST_PAGES"),
+        )
 
     def admit(self, url: str) -> str | None:
         """Count a list page to request; the reason its column's pagination is stopped if it is (None: fetch it)."""
@@ -121,11 +131,25 @@ class PageFrontier:
             why = f"{self.pagination.patience} list pages in a row showed no new article (PORTAL_STALE_LIST_PAGES)"
         logger.warning("stopped following the pagination of %s: %s", urljoin(self.site, column), why)
 
-    def link_skipped(self, url: str, reason: str) -> None:
-        """A link that is neither an article nor a page of the portal: counted once per distinct URL."""
+    def sort_links(self, hrefs: Iterable[str], host: tuple[str, int | None]) -> Iterator[tuple[str, str, str]]:
+        """(kind, url, href) of each article or list-page link among `hrefs` (fragment dropped, in order); the other
+        links are counted and dropped."""
+        for href in hrefs:
+            url = urldefrag(href)[0]
+            kind = link_kind(url, host)
+            if kind in (ARTICLE, LIST_PAGE):
+                yield kind, url, href
+            else:
+                self.drop_link(url or href, kind)
+
+    def drop_link(self, url: str, kind: str) -> None:
+        """A link that is neither an article nor a page of the portal: counted once per distinct URL as
+        `links/<kind>` (off_scope or ignored). Off-scope links are checked here, not left to OffsiteMiddleware, which
+        drops them silently."""
+        self.counters.add(Stat.OFFSITE_LINKS_DROPPED if kind == OFF_SCOPE else Stat.LINKS_IGNORED)
         if url not in self._links_seen:
             self._links_seen.add(url)
-            self.counters.add_reason(Stat.LINKS, reason)
+            self.counters.add_reason(Stat.LINKS, kind)
 
     def keep_in(self, state: dict[str, Any]) -> None:
         """Share the pages seen and still open with the JOBDIR state (a resumed run continues from them)."""
@@ -205,3 +229,27 @@ class ArticleFrontier:
         self.deferred = state.setdefault("deferred_articles", {})
         self.decisions = state.setdefault("articles_seen", self.decisions)
         self.open = state.setdefault("open_articles", self.open)
+
+
+def keep_in_state(state: dict[str, Any], articles: ArticleFrontier, pages: PageFrontier) -> None:
+    """Keep what the crawl has seen in the JOBDIR state, so that a resumed run accounts like a fresh one.
+
+    The articles and pages a stopped run requested but never got an answer for wait in the JOBDIR queue: the
+    resumed run counts them as found (and requested) again, then books each one's outcome.
+    """
+    articles.keep_in(state)
+    pages.keep_in(state)
+    if state.get("runs"):
+        # Discovery happened in an earlier run; its pending requests come from the JOBDIR queue.
+        pending = len(articles.open) + len(articles.deferred)
+        articles.counters.add(Stat.RESUMED)
+        articles.counters.add(Stat.ARTICLES_FOUND, pending)
+        articles.counters.add(Stat.ARTICLES_REQUESTED, len(articles.open))
+        pages.counters.add(Stat.PAGES_FOUND, len(pages.open))
+        logger.info(
+            "resuming the crawl kept in JOBDIR (run %d): %d articles and %d pages pending",
+            state["runs"] + 1,
+            pending,
+            len(pages.open),
+        )
+    state["runs"] = state.get("runs", 0) + 1

@@ -15,7 +15,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.layout import utc_now_iso
@@ -23,11 +22,11 @@ from archive.reader import parse_instant
 from scraper.headers import declared_charset, header_pairs, reason_phrase
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.accounting import SkipReason, classify_failure
-from scraper.spiders.discovery import extract_hrefs, pager_urls, robots_sitemaps
-from scraper.spiders.frontier import ArticleFrontier, Fetch, PageFrontier, Pagination
+from scraper.spiders.discovery import extract_hrefs, pager_urls, read_sitemap, robots_sitemaps
+from scraper.spiders.frontier import ArticleFrontier, Fetch, PageFrontier, Pagination, keep_in_state
 from scraper.spiders.incremental import KnownArticles, Policy
 from scraper.summary import Counters, Stat
-from scraper.urls import canonical_article_url, host_key, is_list_url, strict_article_id
+from scraper.urls import ARTICLE, OFF_SCOPE, canonical_article_url, host_key, strict_article_id
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,51 @@ def learned_url(response: Response) -> str:
     """The URL the crawl learned for the request behind `response` (before redirects)."""
     request = response.request
     return str(request.meta.get(LEARNED_URL, response.url)) if request is not None else response.url
+
+
+def start_host(start_url: str) -> str:
+    """The host name of a start URL the spider can crawl from; ValueError saying what to pass otherwise."""
+    parts = urlsplit(start_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"the portal spider needs an http(s) start URL, got {start_url!r}: "
+            "run `scrapy crawl portal -a start_url=http://host/` or set PORTAL_START_URL"
+        )
+    return parts.hostname
+
+
+def skip_reason(failure: Failure, request: Request) -> SkipReason:
+    """Why a request failed for good; a failure that is no download problem we know is a bug, and is raised."""
+    attempts = 1 + int(request.meta.get("retry_times", 0))
+    skip = classify_failure(failure.value, attempts) if failure.value is not None else None
+    if skip is None:  # a bug somewhere, which must not pass as a skip
+        failure.raiseException()
+    assert skip is not None
+    return skip
+
+
+def skipped_article(failure: Failure) -> SkippedUrl:
+    """The SkippedUrl of an article request that failed for good, booked against the URL the crawl learned."""
+    request = failure.request  # type: ignore[attr-defined]
+    skip = skip_reason(failure, request)
+    learned = request.meta.get(LEARNED_URL, request.url)
+    final_url = request.url if request.url != learned else None
+    return SkippedUrl(learned, skip.reason, skip.detail, utc_now_iso(), skip.http_status, final_url=final_url)
+
+
+def article_page(response: Response) -> ArticlePage:
+    """The raw article response as the item the pipelines clean and archive."""
+    headers = header_pairs(response.headers)
+    return ArticlePage(
+        url=response.url,
+        status=response.status,
+        headers=headers,
+        body=response.body,
+        fetched_at=utc_now_iso(),
+        request_headers=header_pairs(response.request.headers) if response.request else [],
+        charset=declared_charset(headers),
+        reason=reason_phrase(response.status),
+    )
 
 
 class PortalSpider(scrapy.Spider):
@@ -74,14 +118,7 @@ class PortalSpider(scrapy.Spider):
         # PORTAL_START_URL: used when no `-a start_url=...` is given.
         spider.configure(spider.start_url or settings["PORTAL_START_URL"])
         counters = Counters(crawler)
-        pagination = Pagination(
-            # PORTAL_MAX_LIST_PAGES: list pages requested per column at most (0: no limit).
-            max_pages=settings.getint("PORTAL_MAX_LIST_PAGES"),
-            # PORTAL_STALE_LIST_PAGES: stop a column's pagination after this many list pages in a row without a
-            # new article (0: never).
-            patience=settings.getint("PORTAL_STALE_LIST_PAGES"),
-        )
-        spider.pages = PageFrontier(counters, pagination, spider.start_url)
+        spider.pages = PageFrontier(counters, Pagination.from_settings(settings), spider.start_url)
         spider.articles = ArticleFrontier(counters, Policy.from_settings(settings), KnownArticles(set()))
         # ARCHIVE_DIR: the archive whose index says which articles need no fetching.
         archive_dir = settings["ARCHIVE_DIR"]
@@ -93,16 +130,10 @@ class PortalSpider(scrapy.Spider):
 
     def configure(self, start_url: str) -> None:
         """Check the start URL and pin the crawl to its host."""
-        parts = urlsplit(start_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"the portal spider needs an http(s) start URL, got {start_url!r}: "
-                "run `scrapy crawl portal -a start_url=http://host/` or set PORTAL_START_URL"
-            )
+        # OffsiteMiddleware filters by host name only; on_host() also checks the port.
+        self.allowed_domains = [start_host(start_url)]
         self.start_url = start_url
         self.host = host_key(start_url)
-        # OffsiteMiddleware filters by host name only; on_host() also checks the port.
-        self.allowed_domains = [parts.hostname]
 
     def on_host(self, url: str) -> bool:
         return urlsplit(url).scheme in ("http", "https") and host_key(url) == self.host
@@ -117,7 +148,7 @@ class PortalSpider(scrapy.Spider):
             self.articles.known = KnownArticles.open(self.archive_dir)
         state = getattr(self, "state", None)  # set from JOBDIR/spider.state by Scrapy's SpiderState
         if isinstance(state, dict):
-            self.keep_in_state(state)
+            keep_in_state(state, self.articles, self.pages)
         logger.info("%d articles already archived; %s", len(self.articles.known), self.articles.policy)
         for request in (
             self.page_request(self.start_url, self.parse_list),
@@ -126,29 +157,6 @@ class PortalSpider(scrapy.Spider):
         ):
             if request is not None:
                 yield request
-
-    def keep_in_state(self, state: dict[str, Any]) -> None:
-        """Keep what the crawl has seen in the JOBDIR state, so that a resumed run accounts like a fresh one.
-
-        The articles and pages a stopped run requested but never got an answer for wait in the JOBDIR queue: the
-        resumed run counts them as found (and requested) again, then books each one's outcome.
-        """
-        self.articles.keep_in(state)
-        self.pages.keep_in(state)
-        if state.get("runs"):
-            # Discovery happened in an earlier run; its pending requests come from the JOBDIR queue.
-            open_articles, deferred = len(self.articles.open), len(self.articles.deferred)
-            self.counters.add(Stat.RESUMED)
-            self.counters.add(Stat.ARTICLES_FOUND, open_articles + deferred)
-            self.counters.add(Stat.ARTICLES_REQUESTED, open_articles)
-            self.counters.add(Stat.PAGES_FOUND, len(self.pages.open))
-            logger.info(
-                "resuming the crawl kept in JOBDIR (run %d): %d articles and %d pages pending",
-                state["runs"] + 1,
-                open_articles + deferred,
-                len(self.pages.open),
-            )
-        state["runs"] = state.get("runs", 0) + 1
 
     def page_request(self, url: str, callback: Any) -> Request | None:
         """A discovery request (list page, sitemap, robots.txt), once per URL; counted in `pages_found`.
@@ -161,15 +169,6 @@ class PortalSpider(scrapy.Spider):
             url, callback=callback, errback=self.page_failed, priority=DISCOVERY_PRIORITY, meta={LEARNED_URL: url}
         )
 
-    def off_host(self, url: str) -> None:
-        # Checked here, not left to OffsiteMiddleware (which drops silently), so that it is counted.
-        self.counters.add(Stat.OFFSITE_LINKS_DROPPED)
-        self.pages.link_skipped(url, "off_scope")
-
-    def ignored(self, url: str) -> None:
-        self.counters.add(Stat.LINKS_IGNORED)
-        self.pages.link_skipped(url, "ignored")
-
     def follow_links(
         self, urls: Iterable[str], lastmods: dict[str, str] | None = None
     ) -> Iterator[Request | SkippedUrl]:
@@ -177,24 +176,15 @@ class PortalSpider(scrapy.Spider):
 
         `lastmods` (from a sitemap) maps URLs to <lastmod>: a known article modified since it was fetched is fetched again.
         """
-        for href in urls:
-            url = urldefrag(href)[0]
-            if not url or urlsplit(url).scheme not in ("http", "https"):  # mailto:, javascript:
-                self.ignored(url or href)
-                continue
-            if not self.on_host(url):
-                self.off_host(url)
-                continue
-            ident = strict_article_id(url)
-            if ident is not None:
+        for kind, url, href in self.pages.sort_links(urls, self.host):
+            if kind == ARTICLE:
                 lastmod = (lastmods or {}).get(href)
+                ident = str(strict_article_id(url))
                 yield from self.found_article(url, ident, parse_instant(lastmod) if lastmod else None)
-            elif is_list_url(url):
+            else:
                 request = self.page_request(url, self.parse_list)
                 if request is not None:
                     yield request
-            else:
-                self.ignored(url)
 
     def found_article(self, url: str, ident: str, lastmod: datetime | None) -> Iterator[Request | SkippedUrl]:
         """The article frontier's decision on a URL found on a page: a request, a duplicate's skip, or nothing."""
@@ -216,35 +206,18 @@ class PortalSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[SkippedUrl]:
         """Errback of article requests: a download that failed for good becomes a SkippedUrl with its reason."""
-        request = failure.request  # type: ignore[attr-defined]
-        skip = self.skip_reason(failure, request)
-        learned = request.meta.get(LEARNED_URL, request.url)
-        self.articles.open.discard(learned)
-        logger.info("skipped article %s: %s (%s)", learned, skip.reason, skip.detail)
-        yield SkippedUrl(
-            learned,
-            skip.reason,
-            skip.detail,
-            utc_now_iso(),
-            skip.http_status,
-            final_url=request.url if request.url != learned else None,
-        )
+        skipped = skipped_article(failure)
+        self.articles.open.discard(skipped.url)
+        logger.info("skipped article %s: %s (%s)", skipped.url, skipped.reason, skipped.detail)
+        yield skipped
 
     def page_failed(self, failure: Failure) -> None:
         """Errback of list pages, sitemaps and robots.txt: counted as pages skipped with the reason, and logged."""
         request = failure.request  # type: ignore[attr-defined]
-        skip = self.skip_reason(failure, request)
+        skip = skip_reason(failure, request)
         learned = request.meta.get(LEARNED_URL, request.url)
         self.pages.skipped(learned, skip.reason)
         logger.warning("skipped page %s: %s (%s)", learned, skip.reason, skip.detail)
-
-    def skip_reason(self, failure: Failure, request: Request) -> SkipReason:
-        attempts = 1 + int(request.meta.get("retry_times", 0))
-        skip = classify_failure(failure.value, attempts) if failure.value is not None else None
-        if skip is None:  # not a download problem we know: a bug somewhere, which must not pass as a skip
-            failure.raiseException()
-        assert skip is not None
-        return skip
 
     def request_dropped(self, request: Request, spider: scrapy.Spider) -> None:
         """The scheduler dropped a request as a duplicate (a discovery redirect to a page already fetched).
@@ -285,18 +258,14 @@ class PortalSpider(scrapy.Spider):
         """A sitemap or sitemap index (lxml, no entity expansion)."""
         self.counters.add(Stat.SITEMAPS)
         self.pages.fetched(learned_url(response))
-        try:
-            sitemap = Sitemap(response.body)
-        except StopIteration:  # empty document
+        links = read_sitemap(response.body)
+        if links is None:
             logger.warning("empty sitemap at %s", response.url)
-            return
-        if sitemap.type == "sitemapindex":
-            yield from self.follow_sitemaps([entry.get("loc", "") for entry in sitemap])
-            return
-        entries = [entry for entry in sitemap if entry.get("loc")]
-        self.counters.add(Stat.SITEMAP_URLS, len(entries))
-        lastmods = {entry["loc"]: entry["lastmod"] for entry in entries if entry.get("lastmod")}
-        yield from self.follow_links([entry["loc"] for entry in entries], lastmods)
+        elif links.is_index:
+            yield from self.follow_sitemaps(links.urls)
+        else:
+            self.counters.add(Stat.SITEMAP_URLS, len(links.urls))
+            yield from self.follow_links(links.urls, links.lastmods)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """robots.txt may name sitemaps besides /sitemap.xml."""
@@ -306,7 +275,7 @@ class PortalSpider(scrapy.Spider):
     def follow_sitemaps(self, urls: list[str]) -> Iterator[Request]:
         for url in urls:
             if not self.on_host(url):
-                self.off_host(url)
+                self.pages.drop_link(url, OFF_SCOPE)
                 continue
             request = self.page_request(url, self.parse_sitemap)
             if request is not None:
@@ -322,14 +291,4 @@ class PortalSpider(scrapy.Spider):
             )
             return
         self.counters.add(Stat.ARTICLE_PAGES)
-        headers = header_pairs(response.headers)
-        yield ArticlePage(
-            url=response.url,
-            status=response.status,
-            headers=headers,
-            body=response.body,
-            fetched_at=utc_now_iso(),
-            request_headers=header_pairs(response.request.headers) if response.request else [],
-            charset=declared_charset(headers),
-            reason=reason_phrase(response.status),
-        )
+        yield article_page(response)
