@@ -1,16 +1,20 @@
-"""Shared fixtures: a replica portal served from a subprocess for the whole session; a small archive with every
-kind of repair and real WARC captures, served by `newsarchive browse`; Debian's Chromium driven by Playwright."""
+"""Shared fixtures: a replica portal served from a subprocess for the whole session; crawls in a subprocess; crawlers
+and pipelines with the project's settings; sample items; a small archive with every kind of repair and real WARC
+captures, served by `newsarchive browse`; Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import crawling
 import opencc
 import pytest
 from hypothesis import HealthCheck, settings
@@ -22,6 +26,8 @@ import scraper.settings
 from archive.browse.app import create_app
 from archive.browse.index import BrowseIndex
 from archive.browse.testing import BrowseSample, build_browse_sample, launch_chromium, start_browse
+from scraper.cleaner.article import Article
+from scraper.items import ArticlePage
 from scraper.pipelines.store import ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.portal import PortalSpider
@@ -57,6 +63,86 @@ def archive_pipeline(project_crawler: Callable[..., Crawler]) -> Callable[..., A
         return ArchivePipeline.from_crawler(crawler)
 
     return make
+
+
+# Crawls in a subprocess and what they leave (the helpers live in tests/crawling.py).
+@pytest.fixture(scope="session")
+def crawl() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """crawl(start_url, out, *options, env=None, preexec_fn=None): `newsarchive crawl` into `out`, run from its parent."""
+    return crawling.crawl
+
+
+@pytest.fixture(scope="session")
+def crawl_command() -> Callable[..., list[str]]:
+    """crawl_command(start_url, out, *options): the command line `crawl` runs, for tests that drive the process."""
+    return crawling.crawl_command
+
+
+@pytest.fixture(scope="session")
+def crawl_env() -> Callable[..., dict[str, str]]:
+    """crawl_env(**variables): the environment of a crawl subprocess (tests/ and the repo on its path)."""
+    return crawling.crawl_env
+
+
+@pytest.fixture(scope="session")
+def crawl_timeout() -> int:
+    """Seconds a crawl subprocess may take."""
+    return crawling.CRAWL_TIMEOUT
+
+
+@pytest.fixture(scope="session")
+def fake_clean() -> tuple[str, ...]:
+    """Crawl options that put the stand-in cleaner in (crawling.fake_clean): for tests about what is fetched."""
+    return crawling.FAKE_CLEAN
+
+
+@pytest.fixture(scope="session")
+def verify_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """verify_cli(out, *options): `newsarchive verify` on an archive, in a subprocess."""
+    return crawling.verify
+
+
+@pytest.fixture(scope="session")
+def read_jsonl() -> Callable[[Path], list[dict[str, Any]]]:
+    """read_jsonl(directory): every line of the committed *.jsonl.gz files in it, in file-name order."""
+    return crawling.read_jsonl
+
+
+@pytest.fixture(scope="session")
+def request_kind() -> Callable[[str], str]:
+    """request_kind(path): what a path in the replica's request log is: article, list, robots, sitemap, test, other."""
+    return crawling.kind
+
+
+@pytest.fixture(scope="session")
+def article_paths() -> Callable[[list[dict[str, Any]]], list[str]]:
+    """article_paths(log): the article paths among the replica's request log entries."""
+    return crawling.article_paths
+
+
+@pytest.fixture(scope="session")
+def loopback_sink() -> Callable[..., AbstractContextManager[Any]]:
+    """loopback_sink(host="127.0.0.2", port=0): a TCP server answering 404 that records each request line."""
+    return crawling.loopback_sink
+
+
+@pytest.fixture(scope="session")
+def table_row() -> Callable[[str, str], tuple[int, dict[str, int]]]:
+    """table_row(stdout, label): the count on a row of the crawl's summary table and the reasons listed under it."""
+    return crawling.table_row
+
+
+# Items as the spider and the cleaner make them.
+@pytest.fixture(scope="session")
+def make_page() -> Callable[..., ArticlePage]:
+    """make_page(url=..., body=...): an article response as the spider hands it on."""
+    return crawling.sample_page
+
+
+@pytest.fixture(scope="session")
+def make_article() -> Callable[..., Article]:
+    """make_article(text=..., article_id=None): a cleaned article with every field set."""
+    return crawling.sample_article
 
 
 # Hypothesis profiles (tests/test_cleaner_fuzz.py scales its per-test example counts

@@ -1,11 +1,13 @@
-"""Helpers for the crawl tests: run `newsarchive crawl` in a subprocess, read the replica's request log by kind,
-and a loopback sink that records any request that should never have been made."""
+"""What tests/conftest.py's fixtures are made of: run `newsarchive crawl` in a subprocess, read the replica's request
+log by kind, a loopback sink that records requests that should never be made, sample items and a stand-in cleaner.
+Tests get these through the fixtures; crawl subprocesses import `fake_clean` from here (tests/ is on their path)."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import re
 import socketserver
 import subprocess
 import sys
@@ -15,13 +17,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
+from scraper.items import ArticlePage
 from scraper.urls import is_list_url, strict_article_id
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 CRAWL_TIMEOUT = 300  # seconds; a 40-article loopback crawl takes a few
 # A stand-in cleaner: these tests are about what is fetched, not about the text.
-FAKE_CLEAN = ("-s", "CLEAN_FUNCTION=test_pipelines.fake_clean")
+FAKE_CLEAN = ("-s", "CLEAN_FUNCTION=crawling.fake_clean")
+SAMPLE_URL = "http://127.0.0.1:8123/news/yw/202508/t20250826_254967.html"
 # On loopback AutoThrottle's 1 s start delay only makes the tests slow.
 LOOPBACK = ("-s", "AUTOTHROTTLE_START_DELAY=0.05")
 
@@ -129,3 +134,62 @@ def kind(path: str) -> str:
 
 def article_paths(entries: list[dict[str, Any]]) -> list[str]:
     return [entry["path"] for entry in entries if kind(entry["path"]) == "article"]
+
+
+def sample_page(url: str = SAMPLE_URL, body: bytes = b"<html>raw \xd2\xaa\xc2\xc5</html>") -> ArticlePage:
+    """An article response as the spider hands it on."""
+    return ArticlePage(
+        url=url,
+        status=200,
+        headers=[("Content-Type", "text/html; charset=gb2312")],
+        body=body,
+        fetched_at="2025-08-26T00:21:05Z",
+        request_headers=[("User-Agent", "newsarchive/0.1")],
+        charset="gb2312",
+        reason="OK",
+    )
+
+
+def sample_article(text: str = "第一段。\n第二段。", article_id: str | None = None) -> Article:
+    """A cleaned article with every field set, its text one paragraph per line."""
+    return Article(
+        url=None,
+        id=article_id,
+        title="江蘇細胞和基因技術產業緣何成果頻頻?",
+        title_hans="江苏细胞和基因技术产业缘何成果频频?",
+        published_at="2025-08-26T08:21:00+08:00",
+        source="交匯點新聞",
+        reporters=["許愿", "柏麗娟"],
+        section="要聞",
+        breadcrumb=["首頁", "新聞中心", "要聞"],
+        paragraphs=text.split("\n"),
+        subheadings=[],
+        images=[Image(url="/img/1.jpg", caption="圖")],
+        text=text,
+        text_hans=text,
+        charset="gbk",
+        cleaning=CleaningReport(pinyin_removed=3),
+        cleaner_version="0.1.0+model.test",
+    )
+
+
+def fake_clean(body: bytes, url: str | None = None, headers: Any = None) -> Article:
+    """The stand-in cleaner (CLEAN_FUNCTION=crawling.fake_clean): refuses pages containing b'EMPTY', else returns the
+    sample article with the body as its text."""
+    if b"EMPTY" in body:
+        raise CleanError("no article body")
+    return sample_article(text=body.decode("latin-1"))
+
+
+def table_row(stdout: str, label: str) -> tuple[int, dict[str, int]]:
+    """The count on the crawl summary table's row `label` (detail rows: with their two leading spaces), and the
+    per-reason rows under it. Detail rows are indented like reasons: ask this only of rows that have reasons."""
+    lines = stdout.splitlines()
+    (row,) = [n for n, line in enumerate(lines) if re.fullmatch(rf"  {re.escape(label)} +\d+", line)]
+    reasons = {}
+    for line in lines[row + 1 :]:
+        match = re.fullmatch(r"    (\S+) +(\d+)", line)
+        if match is None:
+            break
+        reasons[match[1]] = int(match[2])
+    return int(lines[row].split()[-1]), reasons

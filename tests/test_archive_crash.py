@@ -4,13 +4,13 @@ The kill moment is a random number of requests seen in the replica's /_log (seed
 from __future__ import annotations
 
 import json
-import os
 import random
+import re
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +19,11 @@ from archive.reader import iter_records
 from archive.verify import verify_archive
 from scraper.replica.testing import Replica, start_replica
 
-REPO = Path(__file__).resolve().parents[1]
 ARTICLES = 40
 KILLS = 6
 RNG_SEED = 20250826
 # About 55 requests make a full crawl of 40 articles; kill somewhere among the first 50.
 KILL_AFTER_REQUESTS = (3, 50)
-# Small files so that commits (and kills between them) happen throughout the crawl, not only at its end.
 MAX_RECORDS = "3"
 RUN_TIMEOUT = 120  # seconds for one crawl process; a whole crawl takes about five
 
@@ -36,39 +34,15 @@ def replica() -> Iterator[Replica]:
         yield server
 
 
-def crawl_command(replica: Replica, out: Path) -> list[str]:
-    """The same command every time: no crawl id, so each run names itself."""
-    return [
-        sys.executable,
-        "-m",
-        "scraper",
-        "crawl",
-        "--start-url",
-        replica.url,
-        "--out",
-        str(out),
-        "--loglevel",
-        "WARNING",
-        "-s",
-        f"ARCHIVE_MAX_RECORDS={MAX_RECORDS}",
-        # Loopback: no need for AutoThrottle's cautious first second on each of the seven runs.
-        "-s",
-        "AUTOTHROTTLE_START_DELAY=0.05",
-    ]
-
-
 def crawler_requests(replica: Replica) -> int:
     """Requests served so far, not counting the test's own reads of /_log."""
     return sum(1 for entry in replica.log() if not entry["path"].startswith("/_"))
 
 
-def run_and_kill(replica: Replica, out: Path, after: int) -> bool:
+def run_and_kill(replica: Replica, command: list[str], cwd: Path, env: dict[str, str], after: int) -> bool:
     """Start the crawl and SIGKILL it once the replica has served `after` more requests; False if it finished first."""
     baseline = crawler_requests(replica)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    process = subprocess.Popen(
-        crawl_command(replica, out), cwd=out.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + RUN_TIMEOUT
     try:
         while process.poll() is None and time.monotonic() < deadline:
@@ -90,12 +64,21 @@ def indexed_ids(root: Path) -> set[str]:
     return set(json.loads(path.read_text(encoding="utf-8"))["articles"]) if path.exists() else set()
 
 
-def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(replica: Replica, tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(
+    replica: Replica,
+    tmp_path: Path,
+    crawl_command: Callable[..., list[str]],
+    crawl_env: Callable[..., dict[str, str]],
+) -> None:
     root = tmp_path / "archive"
+    # The same command every time: no crawl id, so each run names itself; small files, so that commits (and kills
+    # between them) happen throughout the crawl, not only at its end.
+    command = crawl_command(replica.url, root, "-s", f"ARCHIVE_MAX_RECORDS={MAX_RECORDS}")
+    env = crawl_env()
     rng = random.Random(RNG_SEED)
     kills = 0
     for _ in range(KILLS):
-        if not run_and_kill(replica, root, rng.randint(*KILL_AFTER_REQUESTS)):
+        if not run_and_kill(replica, command, tmp_path, env, rng.randint(*KILL_AFTER_REQUESTS)):
             continue
         kills += 1
         if not root.exists():  # killed before the archive pipeline opened: nothing written, nothing to check
@@ -109,10 +92,7 @@ def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(replica: 
     assert kills >= 5
     held_before = {record["id"] for record in iter_records(root)}
 
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run(
-        crawl_command(replica, root), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
-    )
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
 
     records = list(iter_records(root))
@@ -132,7 +112,10 @@ def test_sigkill_at_random_moments_then_rerun_gives_every_article_once(replica: 
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     # The finishing run re-fetched what the killed runs lost and counted what they had committed as unchanged.
-    crawl_id = done.stdout.split()[1]
+    first_line = done.stdout.splitlines()[0]
+    named = re.fullmatch(rf"crawl (\d{{8}}T\d{{6}}Z-[0-9a-f]{{6}}) -> {re.escape(str(root.resolve()))}", first_line)
+    assert named is not None, first_line
+    crawl_id = named[1]
     summary = json.loads((root / "manifests" / f"{crawl_id}.json").read_text(encoding="utf-8"))["summary"]
     assert summary["unchanged"] == len(held_before)
     assert summary["archived"] == ARTICLES - len(held_before)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from crawling import crawl
 
 from archive.browse.testing import start_browse
 from archive.reader import iter_records
@@ -54,7 +55,7 @@ def test_a_cache_directory_inside_the_archive_is_refused(
 
 
 def test_browsing_a_real_crawl_shows_every_article_beside_its_capture(
-    replica: Replica, tmp_path_factory: pytest.TempPathFactory
+    replica: Replica, tmp_path_factory: pytest.TempPathFactory, crawl: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
     root = tmp_path_factory.mktemp("browse-crawl") / "archive"
     result = crawl(replica.url, root)

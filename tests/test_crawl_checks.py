@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from crawling import FAKE_CLEAN, crawl
 
 from scraper.replica.testing import Replica
 
@@ -40,18 +40,25 @@ def broken_portal() -> Iterator[str]:
         thread.join()
 
 
-def test_crawl_of_a_portal_answering_only_errors_fails_and_says_why(broken_portal: str, tmp_path: Path) -> None:
+def test_crawl_of_a_portal_answering_only_errors_fails_and_says_why(
+    broken_portal: str, tmp_path: Path, crawl: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     result = crawl(broken_portal, tmp_path / "archive-data")
     assert result.returncode == 1
     assert "error rate 100% exceeds PORTAL_MAX_ERROR_RATE=0.5" in result.stderr
     assert "is the portal up?" in result.stderr
 
 
-def test_progress_line_is_logged_while_crawling(replica: Replica, tmp_path: Path) -> None:
+def test_progress_line_is_logged_while_crawling(
+    replica: Replica,
+    tmp_path: Path,
+    fake_clean: tuple[str, ...],
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     result = crawl(
         replica.url,
         tmp_path / "archive-data",
-        *FAKE_CLEAN,
+        *fake_clean,
         "--loglevel",
         "INFO",
         "-s",

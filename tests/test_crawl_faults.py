@@ -8,13 +8,13 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from crawling import crawl, kind, loopback_sink, read_jsonl, verify
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import HtmlResponse, Request, Response
@@ -66,14 +66,8 @@ class FaultedCrawl:
     index: list[dict[str, str]]
     proxy_requests: list[str]
     offhost_requests: list[str]
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.out / "articles")
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.out / "quarantine")
+    records: list[dict[str, Any]]  # the committed article records
+    entries: list[dict[str, Any]]  # the committed quarantine entries
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -85,7 +79,12 @@ class FaultedCrawl:
 
 
 @pytest.fixture(scope="module")
-def faulted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedCrawl]:
+def faulted(
+    tmp_path_factory: pytest.TempPathFactory,
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    loopback_sink: Callable[..., AbstractContextManager[Any]],
+    read_jsonl: Callable[[Path], list[dict[str, Any]]],
+) -> Iterator[FaultedCrawl]:
     """Crawl a 40-article replica with all faults (two URLs per fault) once for the module.
 
     An HTTP proxy on 127.0.0.2 catches any request not for the replica (no_proxy=127.0.0.1), so nothing
@@ -115,14 +114,31 @@ def faulted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedCrawl]:
         seconds = time.monotonic() - started
         log = replica.log()  # before the test's own /_faults and /_truth/ requests
         yield FaultedCrawl(
-            result, seconds, out, replica.faults(), log, replica.index(), list(proxy.requests), list(offhost.requests)
+            result,
+            seconds,
+            out,
+            replica.faults(),
+            log,
+            replica.index(),
+            list(proxy.requests),
+            list(offhost.requests),
+            read_jsonl(out / "articles"),
+            read_jsonl(out / "quarantine"),
         )
 
 
-def test_the_crawl_finishes_and_says_so(faulted: FaultedCrawl) -> None:
+def test_the_crawl_finishes_and_its_table_states_the_manifests_counts(
+    faulted: FaultedCrawl, table_row: Callable[[str, str], tuple[int, dict[str, int]]]
+) -> None:
     assert faulted.result.returncode == 0, faulted.result.stdout + faulted.result.stderr
-    assert "skipped" in faulted.result.stdout
     assert faulted.seconds < 120, f"the all-faults crawl took {faulted.seconds:.0f} s"
+    stdout, summary = faulted.result.stdout, faulted.manifest["summary"]
+    assert stdout.splitlines()[0] == f"crawl faults-1 -> {faulted.out}"
+    assert table_row(stdout, "articles found")[0] == summary["articles_found"]
+    assert table_row(stdout, "archived")[0] == summary["archived"]
+    assert table_row(stdout, "quarantined") == (summary["quarantined"], summary["quarantined_by_reason"])
+    assert table_row(stdout, "skipped") == (summary["skipped"], summary["skipped_by_reason"])
+    assert summary["skipped"] > 0 and len(summary["skipped_by_reason"]) > 1  # the faults did skip articles
 
 
 def test_every_fault_is_on_for_at_least_one_url(faulted: FaultedCrawl) -> None:
@@ -203,9 +219,11 @@ def test_the_manifest_summary_adds_up_by_outcome_and_reason(faulted: FaultedCraw
     assert pages["skipped_by_reason"].get("robots", 0) >= 1  # the disallowed column's own list page
 
 
-def test_requests_match_what_each_fault_calls_for(faulted: FaultedCrawl) -> None:
+def test_requests_match_what_each_fault_calls_for(faulted: FaultedCrawl, request_kind: Callable[[str], str]) -> None:
     """From the replica's log: transient faults retried until they heal, robots obeyed, duplicates not fetched."""
-    requests = Counter(entry["path"].split("?", 1)[0] for entry in faulted.log if kind(entry["path"]) == "article")
+    requests = Counter(
+        entry["path"].split("?", 1)[0] for entry in faulted.log if request_kind(entry["path"]) == "article"
+    )
     # The attempt number is taken when a request arrives; a held request is logged only when its hold ends,
     # which may be after the crawl, so transient faults are checked by the attempt that was served.
     served_ok: dict[str, list[int]] = {}
@@ -226,8 +244,10 @@ def test_requests_match_what_each_fault_calls_for(faulted: FaultedCrawl) -> None
     assert bad_sitemaps <= {entry["path"] for entry in faulted.log}
 
 
-def test_the_archive_verifies(faulted: FaultedCrawl) -> None:
-    checked = verify(faulted.out, "--strict")
+def test_the_archive_verifies(
+    faulted: FaultedCrawl, verify_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    checked = verify_cli(faulted.out, "--strict")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -266,13 +286,18 @@ def test_link_farm_links_on_a_page_are_counted_not_followed(
     out = list(spider.parse_list(HtmlResponse(entry["url"], body=body)))
     requests = [r for r in out if isinstance(r, Request)]
     assert all(spider.on_host(r.url) for r in requests)
-    assert crawler.stats.get_value("newsarchive/links/off_scope") >= 5
+    assert crawler.stats.get_value("newsarchive/links/off_scope") == 8  # the distinct farm links of that page
 
 
 # --- hardening -------------------------------------------------------------------------------------
 
 
-def test_slow_drip_beyond_the_timeout_and_an_oversize_page_are_skipped_with_their_reasons(tmp_path: Path) -> None:
+def test_slow_drip_beyond_the_timeout_and_an_oversize_page_are_skipped_with_their_reasons(
+    tmp_path: Path,
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    verify_cli: Callable[..., subprocess.CompletedProcess[str]],
+    read_jsonl: Callable[[Path], list[dict[str, Any]]],
+) -> None:
     out = tmp_path / "archive"
     with start_replica(
         12, seed=3, faults="drip,oversize", fault_drip=4.0, fault_oversize=OVERSIZE, fault_share=0.2
@@ -289,7 +314,7 @@ def test_slow_drip_beyond_the_timeout_and_an_oversize_page_are_skipped_with_thei
             "-s",
             "DOWNLOAD_WARNSIZE=0",
             "-s",
-            "CLEAN_FUNCTION=test_pipelines.fake_clean",
+            "CLEAN_FUNCTION=crawling.fake_clean",
         )
         faults = replica.faults()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -298,10 +323,12 @@ def test_slow_drip_beyond_the_timeout_and_an_oversize_page_are_skipped_with_thei
         url: {"drip": "skipped:timeout", "oversize": "skipped:too_large"}[f["fault"]] for url, f in faults.items()
     }
     assert reasons == expected
-    assert verify(out).returncode == 0
+    assert verify_cli(out).returncode == 0
 
 
-def test_a_crawl_id_that_is_a_path_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+def test_a_crawl_id_that_is_a_path_is_refused_before_anything_is_written(
+    tmp_path: Path, crawl: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "archive"
     result = crawl("http://127.0.0.1:9/", out, "--crawl-id", "../escaped")
     assert result.returncode == 2

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from crawling import FAKE_CLEAN, crawl, kind, verify
 
 from scraper.replica.faults import LONG_URL_DIGITS, RETRY_AFTER_SECONDS
 from scraper.replica.testing import start_replica
@@ -32,6 +31,7 @@ class HostileCrawl:
     faults: dict[str, dict[str, Any]]
     log: list[dict[str, Any]]
     index: list[dict[str, str]]
+    kinds: list[str]  # what each request of the log was (article, list, ...)
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -42,21 +42,39 @@ class HostileCrawl:
         return [url for url, f in self.faults.items() if f["fault"] == fault]
 
 
-def run_hostile(out: Path, faults: str, *extra: str) -> HostileCrawl:
-    with start_replica(
-        ARTICLES, seed=5, faults=faults, fault_seed=2, fault_retries=1, fault_share=0.2, fault_bomb=BOMB
-    ) as replica:
-        result = crawl(replica.url, out, *FAKE_CLEAN, "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}", *extra)
-        return HostileCrawl(result, out, replica.faults(), replica.log(), replica.index())
+@pytest.fixture(scope="module")
+def run_hostile(
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    fake_clean: tuple[str, ...],
+    request_kind: Callable[[str], str],
+) -> Callable[..., HostileCrawl]:
+    """run_hostile(out, faults, *options): a crawl of a replica with these faults."""
+
+    def run(out: Path, faults: str, *extra: str) -> HostileCrawl:
+        with start_replica(
+            ARTICLES, seed=5, faults=faults, fault_seed=2, fault_retries=1, fault_share=0.2, fault_bomb=BOMB
+        ) as replica:
+            result = crawl(replica.url, out, *fake_clean, "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}", *extra)
+            log = replica.log()  # before the test's own requests to the replica
+            kinds = [request_kind(entry["path"]) for entry in log]
+            return HostileCrawl(result, out, replica.faults(), log, replica.index(), kinds)
+
+    return run
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
+def hostile(
+    tmp_path_factory: pytest.TempPathFactory, run_hostile: Callable[..., HostileCrawl]
+) -> Iterator[HostileCrawl]:
     yield run_hostile(tmp_path_factory.mktemp("hostile") / "archive", "long_urls,gzip_bomb,endless_pages,429")
 
 
 def list_requests(crawled: HostileCrawl, column: str) -> list[str]:
-    return [e["path"] for e in crawled.log if kind(e["path"]) == "list" and e["path"].startswith(column)]
+    return [
+        e["path"]
+        for e, kind in zip(crawled.log, crawled.kinds, strict=True)
+        if kind == "list" and e["path"].startswith(column)
+    ]
 
 
 def real_list_pages(crawled: HostileCrawl, column: str) -> int:
@@ -64,22 +82,27 @@ def real_list_pages(crawled: HostileCrawl, column: str) -> int:
     return max(1, -(-len(in_column) // 20))
 
 
-def test_the_hostile_crawl_ends_adds_up_and_verifies(hostile: HostileCrawl) -> None:
+def test_the_hostile_crawl_ends_adds_up_and_verifies(
+    hostile: HostileCrawl, verify_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     assert hostile.result.returncode == 0, hostile.result.stdout + hostile.result.stderr
     assert "UNACCOUNTED" not in hostile.result.stdout
     summary = hostile.manifest["summary"]
     assert summary["unaccounted"] == 0 and summary["pages"]["unaccounted"] == 0
-    done = verify(hostile.out)
+    done = verify_cli(hostile.out)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_over_long_links_are_booked_as_url_too_long_and_never_requested(hostile: HostileCrawl) -> None:
+def test_over_long_links_are_booked_as_url_too_long_and_never_requested(
+    hostile: HostileCrawl, table_row: Callable[[str, str], tuple[int, dict[str, int]]]
+) -> None:
     summary = hostile.manifest["summary"]
     assert summary["skipped_by_reason"].get("url_too_long") == 1  # the article link
     assert summary["pages"]["skipped_by_reason"].get("url_too_long") == 1  # the list-page link
     assert len(hostile.urls_with("long_urls")) == 2
     assert not [e for e in hostile.log if len(e["path"]) > LONG_URL_DIGITS]
-    assert "url_too_long" in hostile.result.stdout
+    assert table_row(hostile.result.stdout, "skipped")[1]["url_too_long"] == 1
+    assert table_row(hostile.result.stdout, "  skipped")[1]["url_too_long"] == 1  # under the discovery pages
 
 
 def test_a_gzip_bomb_is_booked_as_too_large(hostile: HostileCrawl) -> None:
@@ -90,7 +113,9 @@ def test_a_gzip_bomb_is_booked_as_too_large(hostile: HostileCrawl) -> None:
     assert "ignored" not in skipped
 
 
-def test_endless_pagination_stops_after_the_stale_pages_and_says_so(hostile: HostileCrawl) -> None:
+def test_endless_pagination_stops_after_the_stale_pages_and_says_so(
+    hostile: HostileCrawl, table_row: Callable[[str, str], tuple[int, dict[str, int]]]
+) -> None:
     (column_url,) = hostile.urls_with("endless_pages")
     column = urlsplit(column_url).path
     requested = list_requests(hostile, column)
@@ -98,7 +123,8 @@ def test_endless_pagination_stops_after_the_stale_pages_and_says_so(hostile: Hos
     pages = hostile.manifest["summary"]["pages"]
     assert pages["pagination_stopped"] == {"no_new_articles": 1}
     assert pages["skipped_by_reason"].get("no_new_articles") == 1  # the link to the next page, not followed
-    assert "columns whose pagination was stopped" in hostile.result.stdout
+    stopped = table_row(hostile.result.stdout, "  columns whose pagination was stopped")
+    assert stopped == (1, {"no_new_articles": 1})
 
 
 def test_a_429_is_retried_no_sooner_than_its_retry_after(hostile: HostileCrawl) -> None:
@@ -111,7 +137,9 @@ def test_a_429_is_retried_no_sooner_than_its_retry_after(hostile: HostileCrawl) 
         assert waited >= RETRY_AFTER_SECONDS * 0.95, f"{path} retried after {waited:.2f} s"
 
 
-def test_the_list_page_cap_stops_endless_pagination_on_its_own(tmp_path: Path) -> None:
+def test_the_list_page_cap_stops_endless_pagination_on_its_own(
+    tmp_path: Path, run_hostile: Callable[..., HostileCrawl]
+) -> None:
     started = time.monotonic()
     capped = run_hostile(
         tmp_path / "archive", "endless_pages", "-s", "PORTAL_MAX_LIST_PAGES=3", "-s", "PORTAL_STALE_LIST_PAGES=0"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import collections
 import json
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from crawling import FAKE_CLEAN, article_paths, crawl, kind
 
 from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy, parse_duration
@@ -24,25 +25,37 @@ def replica() -> Iterator[Replica]:
         yield server
 
 
-def test_second_crawl_fetches_only_list_pages_robots_and_sitemap(replica: Replica, tmp_path: Path) -> None:
+def test_second_crawl_fetches_only_list_pages_robots_and_sitemap(
+    replica: Replica,
+    tmp_path: Path,
+    fake_clean: tuple[str, ...],
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    request_kind: Callable[[str], str],
+    article_paths: Callable[[list[dict[str, Any]]], list[str]],
+) -> None:
     out = tmp_path / "archive-data"
-    first = crawl(replica.url, out, *FAKE_CLEAN, "--crawl-id", "inc-1")
+    start = len(replica.log())
+    first = crawl(replica.url, out, *fake_clean, "--crawl-id", "inc-1")
     assert first.returncode == 0, first.stderr
     before = len(replica.log())
+    discovered = collections.Counter(request_kind(entry["path"]) for entry in replica.log()[start:before])
 
-    second = crawl(replica.url, out, *FAKE_CLEAN, "--crawl-id", "inc-2")
+    second = crawl(replica.url, out, *fake_clean, "--crawl-id", "inc-2")
     assert second.returncode == 0, second.stderr
     served = replica.log()[before:]
-    kinds = collections.Counter(kind(entry["path"]) for entry in served if kind(entry["path"]) != "test")
-    assert set(kinds) == {"list", "robots", "sitemap"}, kinds
-    assert kinds["list"] > 0 and kinds["sitemap"] >= 1
+    kinds = collections.Counter(
+        request_kind(entry["path"]) for entry in served if request_kind(entry["path"]) != "test"
+    )
+    # The same discovery pages as the first crawl, and no article.
+    assert kinds == {kind: discovered[kind] for kind in ("list", "robots", "sitemap")}, (kinds, discovered)
+    assert discovered["article"] == ARTICLES
     manifest = json.loads((out / "manifests" / "inc-2.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["archived"] == 0
     table = dict(line.rsplit(None, 1) for line in second.stdout.splitlines()[1:] if not line.strip().startswith("time"))
     assert int(table["  unchanged"]) == ARTICLES
     assert int(table["  archived"]) == 0
 
-    refreshed = crawl(replica.url, out, *FAKE_CLEAN, "--crawl-id", "inc-3", "--refresh")
+    refreshed = crawl(replica.url, out, *fake_clean, "--crawl-id", "inc-3", "--refresh")
     assert refreshed.returncode == 0, refreshed.stderr
     refetched = article_paths(replica.log()[before + len(served) :])
     assert len(set(refetched)) == ARTICLES
@@ -50,29 +63,42 @@ def test_second_crawl_fetches_only_list_pages_robots_and_sitemap(replica: Replic
     assert manifest["summary"]["unchanged"] == ARTICLES
 
 
-def test_since_limits_the_articles_fetched(replica: Replica, tmp_path: Path) -> None:
+def test_since_limits_the_articles_fetched(
+    table_row: Callable[[str, str], tuple[int, dict[str, int]]],
+    replica: Replica,
+    tmp_path: Path,
+    fake_clean: tuple[str, ...],
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    article_paths: Callable[[list[dict[str, Any]]], list[str]],
+) -> None:
     dates = sorted(article_date(entry["url"]) for entry in replica.index())
     since = dates[len(dates) // 2]
     expected = {entry["url"].split("/", 3)[3] for entry in replica.index() if article_date(entry["url"]) >= since}
     before = len(replica.log())
-    result = crawl(replica.url, tmp_path / "archive-data", *FAKE_CLEAN, "--since", since.isoformat())
+    result = crawl(replica.url, tmp_path / "archive-data", *fake_clean, "--since", since.isoformat())
     assert result.returncode == 0, result.stderr
     fetched = {path.lstrip("/") for path in article_paths(replica.log()[before:])}
     assert fetched == expected
-    assert "outside --since/--until" in result.stdout
+    assert table_row(result.stdout, "  outside --since/--until") == (ARTICLES - len(expected), {})
 
 
-def test_max_articles_fetches_the_newest(replica: Replica, tmp_path: Path) -> None:
+def test_max_articles_fetches_the_newest(
+    replica: Replica,
+    tmp_path: Path,
+    fake_clean: tuple[str, ...],
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    article_paths: Callable[[list[dict[str, Any]]], list[str]],
+) -> None:
     newest = sorted(replica.index(), key=lambda entry: (article_date(entry["url"]), entry["url"]), reverse=True)[:5]
     before = len(replica.log())
-    result = crawl(replica.url, tmp_path / "archive-data", *FAKE_CLEAN, "--max-articles", "5")
+    result = crawl(replica.url, tmp_path / "archive-data", *fake_clean, "--max-articles", "5")
     assert result.returncode == 0, result.stderr
     fetched = article_paths(replica.log()[before:])
     assert len(fetched) == 5
     assert {article_date("http://h" + path) for path in fetched} == {article_date(entry["url"]) for entry in newest}
 
 
-def test_bad_since_is_a_usage_error(tmp_path: Path) -> None:
+def test_bad_since_is_a_usage_error(tmp_path: Path, crawl: Callable[..., subprocess.CompletedProcess[str]]) -> None:
     result = crawl("http://127.0.0.1:9/", tmp_path / "a", "--since", "last tuesday")
     assert result.returncode == 2
     assert "YYYY-MM-DD" in result.stderr

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
 
 from archive.verify import verify_archive
 from archive.writer import HashingSink
@@ -33,10 +32,12 @@ def portal() -> Iterator[Replica]:
 
 
 @pytest.fixture
-def archive(portal: Replica, tmp_path: Path) -> Path:
+def archive(
+    portal: Replica, tmp_path: Path, fake_clean: tuple[str, ...], crawl: Callable[..., subprocess.CompletedProcess[str]]
+) -> Path:
     """An archive holding one finished crawl of the portal."""
     out = tmp_path / "archive"
-    first = crawl(portal.url, out, *FAKE_CLEAN, "--crawl-id", "before")
+    first = crawl(portal.url, out, *fake_clean, "--crawl-id", "before")
     assert first.returncode == 0, first.stdout + first.stderr
     return out
 
@@ -52,23 +53,27 @@ def manifests(out: Path) -> list[str]:
 
 
 def test_a_full_disk_stops_the_crawl_with_the_cause_and_what_was_committed_still_verifies(
-    portal: Replica, archive: Path
+    portal: Replica,
+    archive: Path,
+    fake_clean: tuple[str, ...],
+    crawl: Callable[..., subprocess.CompletedProcess[str]],
+    verify_cli: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
-    result = crawl(portal.url, archive, *FAKE_CLEAN, "--refresh", "--crawl-id", "full", preexec_fn=limit_file_size)
+    result = crawl(portal.url, archive, *fake_clean, "--refresh", "--crawl-id", "full", preexec_fn=limit_file_size)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"cannot write to the archive {archive}" in result.stderr
     assert "File too large (EFBIG)" in result.stderr
     assert manifests(archive) == ["before"]  # no manifest claims the stopped crawl finished
-    checked = verify(archive)
+    checked = verify_cli(archive)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "warning" in checked.stdout  # the stopped crawl's .part files, set aside by the next crawl
 
     # Once there is room again, the same command finishes the job and the archive is whole.
-    again = crawl(portal.url, archive, *FAKE_CLEAN, "--refresh", "--crawl-id", "after")
+    again = crawl(portal.url, archive, *fake_clean, "--refresh", "--crawl-id", "after")
     assert again.returncode == 0, again.stdout + again.stderr
     summary = json.loads((archive / "manifests" / "after.json").read_text(encoding="utf-8"))["summary"]
     assert summary["unchanged"] == portal.articles
-    assert verify(archive).returncode == 0
+    assert verify_cli(archive).returncode == 0
 
 
 def unshare_works() -> bool:
@@ -79,9 +84,17 @@ def unshare_works() -> bool:
     return probe.returncode == 0
 
 
-def test_a_read_only_archive_directory_fails_the_crawl_before_any_request(portal: Replica, archive: Path) -> None:
+def test_a_read_only_archive_directory_fails_the_crawl_before_any_request(
+    portal: Replica,
+    archive: Path,
+    fake_clean: tuple[str, ...],
+    crawl_command: Callable[..., list[str]],
+    crawl_env: Callable[..., dict[str, str]],
+    crawl_timeout: int,
+    verify_cli: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     """A read-only bind mount of the archive in a private mount namespace; without one, permissions (not as root)."""
-    command = crawl_command(portal.url, archive, *FAKE_CLEAN, "--crawl-id", "readonly")
+    command = crawl_command(portal.url, archive, *fake_clean, "--crawl-id", "readonly")
     if unshare_works():
         # `unshare -rm`: a user and mount namespace of our own, where the archive is remounted read-only.
         command = ["unshare", "-rm", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(archive), *command]
@@ -95,7 +108,7 @@ def test_a_read_only_archive_directory_fails_the_crawl_before_any_request(portal
     served_before = len(portal.log())
     try:
         result = subprocess.run(
-            command, cwd=archive.parent, env=crawl_env(), capture_output=True, text=True, timeout=CRAWL_TIMEOUT
+            command, cwd=archive.parent, env=crawl_env(), capture_output=True, text=True, timeout=crawl_timeout
         )
     finally:
         for path in (archive, *archive.rglob("*")):
@@ -107,13 +120,15 @@ def test_a_read_only_archive_directory_fails_the_crawl_before_any_request(portal
     asked = [entry["path"] for entry in portal.log()[served_before:] if not entry["path"].startswith("/_")]
     assert asked == []  # it stopped before asking the portal anything
     assert manifests(archive) == ["before"]
-    assert verify(archive, "--strict").returncode == 0
+    assert verify_cli(archive, "--strict").returncode == 0
 
 
-def test_an_archive_path_that_is_a_file_is_refused_with_its_name(portal: Replica, tmp_path: Path) -> None:
+def test_an_archive_path_that_is_a_file_is_refused_with_its_name(
+    portal: Replica, tmp_path: Path, fake_clean: tuple[str, ...], crawl: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "archive"
     out.write_text("not a directory\n", encoding="utf-8")
-    result = crawl(portal.url, out, *FAKE_CLEAN)
+    result = crawl(portal.url, out, *fake_clean)
     assert result.returncode == 1
     assert f"cannot write to the archive {out}" in result.stderr
     assert out.read_text(encoding="utf-8") == "not a directory\n"

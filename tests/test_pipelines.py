@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from archive.manifest import SUMMARY_KEYS
 from archive.schema import text_sha256, validate_record
 from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
-from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
+from scraper.cleaner.article import Article
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
 from scraper.pipelines.clean import CleanPipeline
 from scraper.pipelines.records import build_quarantine, build_record, content_sha256
@@ -26,49 +25,9 @@ URL = "http://127.0.0.1:8123/news/yw/202508/t20250826_254967.html"
 CRAWL_ID = "20250826T000000Z-abc123"
 
 
-def make_page(url: str = URL, body: bytes = b"<html>raw \xd2\xaa\xc2\xc5</html>") -> ArticlePage:
-    return ArticlePage(
-        url=url,
-        status=200,
-        headers=[("Content-Type", "text/html; charset=gb2312")],
-        body=body,
-        fetched_at="2025-08-26T00:21:05Z",
-        request_headers=[("User-Agent", "newsarchive/0.1")],
-        charset="gb2312",
-        reason="OK",
-    )
-
-
-def make_article(text: str = "第一段。\n第二段。", article_id: str | None = None) -> Article:
-    return Article(
-        url=None,
-        id=article_id,
-        title="江蘇細胞和基因技術產業緣何成果頻頻?",
-        title_hans="江苏细胞和基因技术产业缘何成果频频?",
-        published_at="2025-08-26T08:21:00+08:00",
-        source="交匯點新聞",
-        reporters=["許愿", "柏麗娟"],
-        section="要聞",
-        breadcrumb=["首頁", "新聞中心", "要聞"],
-        paragraphs=text.split("\n"),
-        subheadings=[],
-        images=[Image(url="/img/1.jpg", caption="圖")],
-        text=text,
-        text_hans=text,
-        charset="gbk",
-        cleaning=CleaningReport(pinyin_removed=3),
-        cleaner_version="0.1.0+model.test",
-    )
-
-
-def fake_clean(body: bytes, url: str | None = None, headers: Any = None) -> Article:
-    """A stand-in cleaner: refuses pages containing b'EMPTY', else returns a fixed article."""
-    if b"EMPTY" in body:
-        raise CleanError("no article body")
-    return make_article(text=body.decode("latin-1"))
-
-
-def test_build_record_is_complete_and_valid() -> None:
+def test_build_record_is_complete_and_valid(
+    make_page: Callable[..., ArticlePage], make_article: Callable[..., Article]
+) -> None:
     page = make_page()
     record = build_record(make_article().to_dict(), page, CRAWL_ID)
     assert validate_record(record) == []
@@ -85,19 +44,23 @@ def test_build_record_is_complete_and_valid() -> None:
     assert record["warc_file"] is None
 
 
-def test_build_record_prefers_the_articles_id_and_is_pure() -> None:
+def test_build_record_prefers_the_articles_id_and_is_pure(
+    make_page: Callable[..., ArticlePage], make_article: Callable[..., Article]
+) -> None:
     article = make_article(article_id="999").to_dict()
     before = json.dumps(article, sort_keys=True)
     assert build_record(article, make_page(), CRAWL_ID)["id"] == "999"
     assert json.dumps(article, sort_keys=True) == before
 
 
-def test_build_record_without_any_id() -> None:
+def test_build_record_without_any_id(
+    make_page: Callable[..., ArticlePage], make_article: Callable[..., Article]
+) -> None:
     with pytest.raises(ValueError, match="no article id"):
         build_record(make_article().to_dict(), make_page(url="http://127.0.0.1:8123/about.html"), CRAWL_ID)
 
 
-def test_build_quarantine_entry() -> None:
+def test_build_quarantine_entry(make_page: Callable[..., ArticlePage]) -> None:
     entry = build_quarantine(make_page(), "clean_error", "no article body", CRAWL_ID)
     assert entry["reason"] == "clean_error" and entry["detail"] == "no article body"
     assert entry["id"] == "254967"
@@ -106,8 +69,10 @@ def test_build_quarantine_entry() -> None:
     assert validate_quarantine(entry) == []
 
 
-def test_clean_pipeline_quarantines_clean_errors(project_crawler: Callable[..., Crawler]) -> None:
-    crawler = project_crawler(CLEAN_FUNCTION="test_pipelines.fake_clean", ARCHIVE_CRAWL_ID=CRAWL_ID)
+def test_clean_pipeline_quarantines_clean_errors(
+    project_crawler: Callable[..., Crawler], make_page: Callable[..., ArticlePage]
+) -> None:
+    crawler = project_crawler(CLEAN_FUNCTION="crawling.fake_clean", ARCHIVE_CRAWL_ID=CRAWL_ID)
     pipeline = CleanPipeline.from_crawler(crawler)
     good = pipeline.process_item(make_page(body=b"text"))
     bad = pipeline.process_item(make_page(body=b"EMPTY"))
@@ -120,7 +85,7 @@ def test_clean_pipeline_quarantines_clean_errors(project_crawler: Callable[..., 
     assert pipeline.process_item({"other": 1}) == {"other": 1}
 
 
-def test_clean_pipeline_lets_bugs_raise() -> None:
+def test_clean_pipeline_lets_bugs_raise(make_page: Callable[..., ArticlePage]) -> None:
     def broken(body: bytes, url: str | None = None, headers: Any = None) -> Article:
         raise KeyError("bug")
 
@@ -134,7 +99,9 @@ def test_clean_pipeline_reports_a_missing_cleaner(project_crawler: Callable[...,
         CleanPipeline.from_crawler(crawler)
 
 
-def test_validate_pipeline_quarantines_invalid_records(project_crawler: Callable[..., Crawler]) -> None:
+def test_validate_pipeline_quarantines_invalid_records(
+    project_crawler: Callable[..., Crawler], make_page: Callable[..., ArticlePage], make_article: Callable[..., Article]
+) -> None:
     pipeline = ValidatePipeline.from_crawler(project_crawler(ARCHIVE_CRAWL_ID=CRAWL_ID))
     page = make_page()
     record = build_record(make_article().to_dict(), page, CRAWL_ID)
@@ -144,14 +111,6 @@ def test_validate_pipeline_quarantines_invalid_records(project_crawler: Callable
     assert isinstance(result, QuarantineRecord)
     assert result.record["reason"] == "invalid_record" and "published_at" in result.record["detail"]
     assert result.page is page and result.record["crawl_id"] == CRAWL_ID
-
-
-def read_jsonl(directory: Path) -> list[dict[str, Any]]:
-    records = []
-    for path in sorted(directory.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            records += [json.loads(line) for line in handle]
-    return records
 
 
 @pytest.fixture
@@ -170,13 +129,25 @@ def run_archive(archive_pipeline: Callable[..., ArchivePipeline]) -> Callable[..
     return run
 
 
-def article_item(text: str, crawl_id: str, url: str = URL) -> ArticleRecord:
-    page = make_page(url=url, body=text.encode("utf-8"))
-    return ArticleRecord(build_record(make_article(text).to_dict(), page, crawl_id), page)
+@pytest.fixture
+def article_item(
+    make_page: Callable[..., ArticlePage], make_article: Callable[..., Article]
+) -> Callable[..., ArticleRecord]:
+    """article_item(text, crawl_id, url=URL): the ArticleRecord of a page whose article has this text."""
+
+    def make(text: str, crawl_id: str, url: str = URL) -> ArticleRecord:
+        page = make_page(url=url, body=text.encode("utf-8"))
+        return ArticleRecord(build_record(make_article(text).to_dict(), page, crawl_id), page)
+
+    return make
 
 
 def test_archive_pipeline_writes_versions_and_manifest(
-    tmp_path: Path, run_archive: Callable[..., dict[str, int]]
+    tmp_path: Path,
+    run_archive: Callable[..., dict[str, int]],
+    make_page: Callable[..., ArticlePage],
+    read_jsonl: Callable[[Path], list[dict[str, Any]]],
+    article_item: Callable[..., ArticleRecord],
 ) -> None:
     first = "crawl-1"
     page = make_page(body=b"EMPTY")
