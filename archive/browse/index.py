@@ -328,6 +328,43 @@ def _add_quarantine(
     )
 
 
+def open_cached(path: Path | None, stamp: str) -> sqlite3.Connection | None:
+    """The index kept in `path`, if it was built from the committed files `stamp` names; else None."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(path, check_same_thread=False)
+        row = connection.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+    except sqlite3.Error as exc:
+        logger.warning("ignoring unreadable index %s (%s); rebuilding it", path, exc)
+        return None
+    if row and row[0] == stamp:
+        logger.info("using the index in %s", path)
+        return connection
+    connection.close()
+    return None
+
+
+def build_file(path: Path, root: Path, convert: Callable[[str], str], stamp: str) -> sqlite3.Connection:
+    """Build the index of `root` into `path` (under a temporary name, then renamed) and open it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    temporary.unlink(missing_ok=True)
+    building = sqlite3.connect(temporary)
+    try:
+        building.execute("PRAGMA journal_mode = OFF")
+        building.execute("PRAGMA synchronous = OFF")
+        _build(building, root, convert, stamp)
+    except BaseException:
+        building.close()
+        temporary.unlink(missing_ok=True)
+        raise
+    building.close()
+    os.replace(temporary, path)
+    logger.info("index of %s written to %s", root, path)
+    return sqlite3.connect(path, check_same_thread=False)
+
+
 class BrowseIndex:
     """The index of one archive; reopened or rebuilt when the archive's committed files change.
 
@@ -350,33 +387,18 @@ class BrowseIndex:
         with self._lock:
             if self._connection is not None and stamp == self._stamp:
                 return False
-            connection = self._open_cached(stamp) or self._build_new(stamp)
+            connection = open_cached(self.cache_path, stamp) or self._build_new(stamp)
             if self._connection is not None:
                 self._connection.close()
             self._connection, self._stamp = connection, stamp
             return True
-
-    def _open_cached(self, stamp: str) -> sqlite3.Connection | None:
-        if self.cache_path is None or not self.cache_path.is_file():
-            return None
-        try:
-            connection = sqlite3.connect(self.cache_path, check_same_thread=False)
-            row = connection.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-        except sqlite3.Error as exc:
-            logger.warning("ignoring unreadable index %s (%s); rebuilding it", self.cache_path, exc)
-            return None
-        if row and row[0] == stamp:
-            logger.info("using the index in %s", self.cache_path)
-            return connection
-        connection.close()
-        return None
 
     def _build_new(self, stamp: str) -> sqlite3.Connection:
         started = time.monotonic()
         connection = None
         if self.cache_path is not None:
             try:
-                connection = self._build_file(self.cache_path, stamp)
+                connection = build_file(self.cache_path, self.root, self.convert, stamp)
             except (OSError, sqlite3.OperationalError) as exc:
                 logger.warning("cannot keep the index in %s (%s); building it in memory", self.cache_path.parent, exc)
                 self.cache_path = None
@@ -385,24 +407,6 @@ class BrowseIndex:
             _build(connection, self.root, self.convert, stamp)
         self.built_seconds = time.monotonic() - started
         return connection
-
-    def _build_file(self, path: Path, stamp: str) -> sqlite3.Connection:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        temporary.unlink(missing_ok=True)
-        building = sqlite3.connect(temporary)
-        try:
-            building.execute("PRAGMA journal_mode = OFF")
-            building.execute("PRAGMA synchronous = OFF")
-            _build(building, self.root, self.convert, stamp)
-        except BaseException:
-            building.close()
-            temporary.unlink(missing_ok=True)
-            raise
-        building.close()
-        os.replace(temporary, path)
-        logger.info("index of %s written to %s", self.root, path)
-        return sqlite3.connect(path, check_same_thread=False)
 
     @contextmanager
     def _query(self) -> Iterator[sqlite3.Connection]:
