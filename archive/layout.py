@@ -51,7 +51,14 @@ class ArchiveFile:
 
 
 def check_name(name: str) -> str:
-    """Return `name` if it is a plain file name (no separators, no leading dot); raise otherwise."""
+    """Return `name` if it is a plain file name (no separators, no leading dot); raise otherwise.
+
+    >>> check_name("20250826T002100Z-1a2b3c")
+    '20250826T002100Z-1a2b3c'
+    >>> check_name("../escaped")
+    Traceback (most recent call last):
+    archive.layout.UnsafeNameError: '../escaped' is not an allowed archive name: use letters, digits, '.', '_' and '-', start with a letter or digit, and no '..' or path separators
+    """
     if not isinstance(name, str) or not _SAFE_NAME.match(name) or ".." in name:
         raise UnsafeNameError(
             f"{name!r} is not an allowed archive name: use letters, digits, '.', '_' and '-', "
@@ -72,13 +79,21 @@ def utc_now_iso() -> str:
 
 
 def parse_jsonl_name(name: str) -> tuple[str, int] | None:
-    """(prefix, seq) for a committed JSONL file name, None for anything else (.part files included)."""
+    """(prefix, seq) for a committed JSONL file name, None for anything else (.part files included).
+
+    >>> parse_jsonl_name("crawl-1-00002.jsonl.gz"), parse_jsonl_name(".crawl-1-00002.jsonl.gz.part")
+    (('crawl-1', 2), None)
+    """
     match = _JSONL_NAME.match(name)
     return (match["prefix"], int(match["seq"])) if match else None
 
 
 def parse_warc_name(name: str) -> tuple[str, int] | None:
-    """(prefix, seq) for a committed WARC file name, None otherwise."""
+    """(prefix, seq) for a committed WARC file name, None otherwise.
+
+    >>> parse_warc_name("crawl-1-00001.warc.gz"), parse_warc_name("crawl-1-00001.warc.gz.cdxj")
+    (('crawl-1', 1), None)
+    """
     match = _WARC_NAME.match(name)
     return (match["prefix"], int(match["seq"])) if match else None
 

@@ -52,7 +52,11 @@ def ledger_path(root: Path | str) -> Path:
 
 
 def event_line(event: str, crawl_id: str, at: str, **fields: Any) -> bytes:
-    """One ledger line: compact JSON and a newline (pure)."""
+    """One ledger line: compact JSON and a newline (pure).
+
+    >>> event_line("started", "crawl-1", "2025-08-26T00:21:00Z")
+    b'{"event":"started","crawl_id":"crawl-1","at":"2025-08-26T00:21:00Z"}\\n'
+    """
     if event not in (STARTED, FINISHED):
         raise LedgerError(f"unknown ledger event {event!r}: use {STARTED!r} or {FINISHED!r}")
     document = {"event": event, "crawl_id": check_name(crawl_id), "at": at, **fields}

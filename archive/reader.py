@@ -75,7 +75,11 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def parse_instant(value: Any) -> datetime | None:
-    """An aware datetime from an ISO 8601 string, None if absent or unparsable."""
+    """An aware datetime from an ISO 8601 string (UTC if it names no zone), None if absent or unparsable.
+
+    >>> parse_instant("2025-08-26T00:21:05Z"), parse_instant("yesterday")
+    (datetime.datetime(2025, 8, 26, 0, 21, 5, tzinfo=datetime.timezone.utc), None)
+    """
     if not isinstance(value, str):
         return None
     try:

@@ -48,7 +48,11 @@ def payload_digest(body: bytes) -> str:
 
 
 def warc_date(value: str | None) -> str:
-    """WARC-Date (UTC, 'Z', microseconds) from an ISO 8601 string; now if None."""
+    """WARC-Date (UTC, 'Z', microseconds if any) from an ISO 8601 string; now if None.
+
+    >>> warc_date("2025-08-26T08:21:05+08:00"), warc_date("2025-08-26T08:21:05.25+08:00")
+    ('2025-08-26T00:21:05Z', '2025-08-26T00:21:05.250000Z')
+    """
     moment = datetime.fromisoformat(value) if value else datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -57,7 +61,11 @@ def warc_date(value: str | None) -> str:
 
 
 def surt(url: str) -> str:
-    """Sort-friendly URL key: 'http://www.Example.com/a?b=2&a=1' -> 'com,example)/a?a=1&b=2'."""
+    """Sort-friendly URL key (SURT), as CDXJ indexes and pywb use.
+
+    >>> surt("http://www.Example.com/a?b=2&a=1"), surt("http://127.0.0.1:8000/news/")
+    ('com,example)/a?a=1&b=2', '1,0,0,127:8000)/news/')
+    """
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
     if host.startswith("www."):

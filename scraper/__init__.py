@@ -1,0 +1,1 @@
+"""The newsarchive Scrapy project: spiders, items, pipelines, middlewares, settings and the CLI."""

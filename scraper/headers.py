@@ -1,5 +1,6 @@
-"""HTTP header helpers shared by the spider and the pipelines: headers as ordered str pairs, the declared charset,
-the reason phrase of a status. Duck-typed over Scrapy's Headers, so this module imports no Scrapy."""
+"""HTTP header helpers shared by the spider and the pipelines.
+Headers as ordered str pairs, the declared charset, the reason phrase of a status; duck-typed over Scrapy's Headers,
+so this module imports no Scrapy."""
 
 from __future__ import annotations
 

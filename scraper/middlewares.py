@@ -1,5 +1,6 @@
-"""Downloader middlewares: ScopeMiddleware keeps every request on the portal's host and port and stops redirect loops,
-with a reason; RetryAfterMiddleware waits as long as a 429 or 503 response's Retry-After asks before it is retried."""
+"""Downloader middlewares for scope and politeness.
+ScopeMiddleware keeps every request on the portal's host and port and stops redirect loops, with a reason;
+RetryAfterMiddleware waits as long as a 429 or 503 response's Retry-After asks before it is retried."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""BookedFiltersMiddleware: a request that Scrapy's URL-length or depth filter would drop without a word goes to the
-spider's errback instead, with a reason, so that every URL a crawl learns ends in a count."""
+"""BookedFiltersMiddleware: requests over the URL-length or depth limit are booked, not dropped.
+A request that Scrapy's filter would drop without a word goes to the spider's errback instead, with a reason, so that
+every URL a crawl learns ends in a count."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The Flask app of `newsarchive browse`: the article list, the quarantine list, one article beside its capture,
-the diff between versions, the raw capture and the record as JSON. Every route only reads."""
+"""The Flask app of `newsarchive browse`; every route only reads.
+The article list, the quarantine list, one article beside its capture, the diff between versions, the raw capture
+and the record as JSON."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Everything the article page shows, gathered from one record and its raw capture: the restored text and the
-captured page cut into highlighted segments, the explanations, the fields and what could not be read."""
+"""Everything the article page shows, gathered from one record and its raw capture.
+The restored text and the captured page cut into highlighted segments, the explanations, the fields and what could
+not be read."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The page as captured: a WARC response record read back whole, its body decoded as the portal declared it,
-and the text a reader of the page saw (title, keywords, then the body's blocks), where the damage is visible."""
+"""The page as captured, read back from its WARC response record.
+Its body decoded as the portal declared it, and the text a reader of the page saw (title, keywords, then the body's
+blocks), where the damage is visible."""
 
 from __future__ import annotations
 

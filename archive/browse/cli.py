@@ -1,5 +1,6 @@
-"""`newsarchive browse DIR`: index the archive (or reuse the cached index), serve the browse app on loopback and
-print its URL; stops on Ctrl-C or SIGTERM. Takes an argv list and returns an exit status, like archive/cli.py."""
+"""`newsarchive browse DIR`: serve an archive to a web browser on loopback.
+It indexes the archive (or reuses the cached index), prints the app's URL and stops on Ctrl-C or SIGTERM; it takes
+an argv list and returns an exit status, like archive/cli.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""What changed between two versions of an article: the fields that differ, and the text line by line with the
-changed characters of each replaced line marked (Chinese has no spaces, so words are no unit to diff by)."""
+"""What changed between two versions of an article.
+The fields that differ, and the text line by line with the changed characters of each replaced line marked (Chinese
+has no spaces, so words are no unit to diff by)."""
 
 from __future__ import annotations
 

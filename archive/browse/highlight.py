@@ -1,5 +1,6 @@
-"""Repairs as highlights: read `cleaning.repairs`, place each one in the restored text and find it in the captured
-page, then cut both into lines of segments that a template renders, with an explanation for each repair."""
+"""Repairs as highlights in the restored text and in the captured page.
+Each repair of `cleaning.repairs` is placed in both, which are cut into lines of segments that a template renders,
+with an explanation for each repair."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The browse index: an SQLite database of an archive's records and quarantine lines, built once per set of committed
-files and kept outside the archive (a cache directory, or memory), so that list pages are answered without a scan."""
+"""The browse index: an SQLite database of an archive's records and quarantine lines.
+Built once per set of committed files and kept outside the archive (a cache directory, or memory), so that list
+pages are answered without a scan."""
 
 from __future__ import annotations
 

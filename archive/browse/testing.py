@@ -1,5 +1,6 @@
-"""For tests and tools: a small archive with every kind of repair, `newsarchive browse` in a subprocess (its URL read
-from the first line it prints, as with the replica portal), and Debian's Chromium through Playwright."""
+"""Sample archives and running apps for tests and tools.
+A small archive with every kind of repair, `newsarchive browse` in a subprocess (its URL read from the first line
+it prints, as with the replica portal), and Debian's Chromium through Playwright."""
 
 from __future__ import annotations
 

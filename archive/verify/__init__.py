@@ -1,5 +1,6 @@
-"""Proof that an archive is whole, one module per check: files match manifests, lines parse and validate, pointers
-reach their captures, the ledger tells the crawls' story. Problems carry file, line and a fix; warnings do not fail."""
+"""Proof that an archive is whole, one module per check.
+Files match their manifests, lines parse and validate, pointers reach their captures, the ledger tells the crawls'
+story. Problems carry file, line and a fix; warnings do not fail."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The content check: every committed JSONL line parses and matches its schema, no (id, version) twice, each record
-of the crawl named by its file, each WARC file a record points to present; the pointers are collected for later."""
+"""The content check: every committed JSONL line parses and matches its schema.
+Also no (id, version) twice, each record of the crawl its file names, each WARC file a record points to present;
+the pointers are collected for the pointer check."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The crawl check: the ledger, the manifests and the files tell one story. Every finished crawl has the manifest it
-wrote, every manifest's crawl finished, the ledger was only appended to, and every data file belongs to a crawl."""
+"""The crawl check: the ledger, the manifests and the files tell one story.
+Every finished crawl has the manifest it wrote, every manifest's crawl finished, the ledger was only appended to,
+and every data file belongs to a crawl."""
 
 from __future__ import annotations
 

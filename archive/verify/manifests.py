@@ -1,5 +1,6 @@
-"""The manifest check: each manifest reads, is stored under its crawl's name, and lists files that are there, whole
-(size, SHA-256) and hold the records it counts; its summary adds up (SummaryCheck)."""
+"""The manifest check: each manifest reads and lists files that are there, whole.
+Each is stored under its crawl's name; each file it lists has the size, SHA-256 and record count it gives; its
+summary adds up (SummaryCheck)."""
 
 from __future__ import annotations
 

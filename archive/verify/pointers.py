@@ -1,5 +1,6 @@
-"""The pointer check: each record's WARC pointer reaches the response for its URL, whose body hashes to the record's
-content_sha256. Each WARC file is opened once and read only at the offsets records name."""
+"""The pointer check: each record's WARC pointer reaches the response that holds its body.
+That response is for the record's URL and its body hashes to content_sha256; each WARC file is opened once and read
+only at the offsets records name."""
 
 from __future__ import annotations
 

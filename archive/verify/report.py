@@ -1,5 +1,6 @@
-"""What verify found: each problem with its file, line and fix (errors fail, warnings do not), and the shared rules
-of the checks: the fixes to suggest, what a damaged WARC raises, how files are hashed and counted."""
+"""What verify found: each problem with its file, line and fix.
+Errors fail, warnings do not; also the rules the checks share: the fixes to suggest, what a damaged WARC raises, how
+files are hashed and counted."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The stray check: what is in the archive directory but no part of the archive (unknown names, symbolic links,
-partial files of interrupted writes) and WARC files without their CDXJ index. Warnings, but for links."""
+"""The stray check: what is in the archive directory but no part of the archive.
+Unknown names, symbolic links, partial files of interrupted writes, and WARC files without their CDXJ index; all
+warnings but the links."""
 
 from __future__ import annotations
 

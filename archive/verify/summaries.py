@@ -1,5 +1,6 @@
-"""The summary check: a manifest's counts agree with the files it lists (records written, quarantine lines, skip
-entries) and add up (every item in exactly one of the five outcomes)."""
+"""The summary check: a manifest's counts agree with the files it lists, and add up.
+Records written, quarantine lines and skip entries match the files; every item is in exactly one of the five
+outcomes."""
 
 from __future__ import annotations
 

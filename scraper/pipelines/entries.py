@@ -1,5 +1,6 @@
-"""EntryWriter: each item's one outcome, written and counted: a new or changed article record to articles/, a page that
-did not become a record to quarantine/ with its reason, a skip entry for an article URL given up on."""
+"""EntryWriter: each item's one outcome, written and counted.
+A new or changed article record goes to articles/, a page that did not become a record to quarantine/ with its
+reason, an article URL given up on to quarantine/ as a skip entry."""
 
 from __future__ import annotations
 

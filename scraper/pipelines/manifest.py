@@ -1,5 +1,5 @@
-"""What a crawl's manifest is made of: its files, committed in the order docs/archive.md gives (then the index), and
-the settings that explain how the crawl behaved. The summary comes from scraper.summary."""
+"""What a crawl's manifest is made of: its committed files and the settings that shaped it.
+The files are committed in the order docs/archive.md gives, then the index; the summary comes from scraper.summary."""
 
 from __future__ import annotations
 

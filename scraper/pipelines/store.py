@@ -1,5 +1,6 @@
-"""ArchivePipeline: the terminal stage, writing each item's entry and the raw WARC capture of every response into
-ARCHIVE_DIR. It opens the writers and the index, stops the crawl on a write error, and commits everything at the end."""
+"""ArchivePipeline: the terminal stage, which writes everything a crawl keeps into ARCHIVE_DIR.
+It opens the writers and the index, hands items to EntryWriter and responses to RawCapture, stops the crawl on a
+write error and commits everything at the end."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Where a portal page links: `<a href>` values, the list pages a TRS pager names, a sitemap's URLs, the sitemaps
-robots.txt names. Functions over the raw bytes (the pages' charsets lie, but URLs are ASCII); the spider decides."""
+"""Where a portal page links, read from its raw bytes.
+`<a href>` values, the list pages a TRS pager names, a sitemap's URLs, the sitemaps robots.txt names (the pages'
+charsets lie, but URLs are ASCII); the spider decides what to follow."""
 
 from __future__ import annotations
 

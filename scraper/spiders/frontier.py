@@ -1,5 +1,6 @@
-"""What the crawl has found and still waits for: one decision per article URL, each discovery page once, the requests
-not answered yet. Every URL the spider learns is counted here exactly once; no Scrapy, so it is tested on its own."""
+"""What the crawl has found and still waits for, each URL counted exactly once.
+One decision per article URL, each discovery page once, the requests not answered yet; no Scrapy, so it is tested
+on its own."""
 
 from __future__ import annotations
 
