@@ -91,9 +91,7 @@ class _Builder:
         original = self.text[start:end]
         before = self._restored_tail()
         tokens = self.tokens_of(original)
-        # Raw bytes only: in server-decoded text a lost byte can hide behind ordinary characters.
-        quick = solve_greedy(tokens, before, ordinary_pattern()) if self.tokens_of is _raw_tokens else None
-        solution = quick or solve(tokens, before)
+        solution = solve_greedy(tokens, before, ordinary_pattern()) or solve(tokens, before)
         growths = 0
         while solution.open_end and end < len(self.text) and growths < MAX_GROWTHS:
             end, growths = grow(end), growths + 1
