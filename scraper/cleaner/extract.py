@@ -89,6 +89,7 @@ class _Landmarks:
     byline: Tag | None = None
     body_divs: list[Tag] = field(default_factory=list)
     divs: list[Tag] = field(default_factory=list)
+    dropped: list[Tag] = field(default_factory=list)  # injected junk, outermost only
 
 
 def _classes(tag: Tag) -> str:
@@ -99,14 +100,17 @@ def _classes(tag: Tag) -> str:
 def _walk(soup: BeautifulSoup, spam: list[str]) -> _Landmarks:
     """One pass over every tag: injected junk dropped (its spam text kept), landmarks noted."""
     found = _Landmarks()
+    dropped: set[int] = set()  # ids of dropped tags: their descendants come later in the walk
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if id(tag.parent) in dropped:
+            dropped.add(id(tag))
             continue
         drop, text = injected_spam(tag)
         if text is not None:
             spam.append(text)
         if drop:
-            tag.decompose()
+            dropped.add(id(tag))
+            found.dropped.append(tag)
             continue
         classes = _classes(tag)
         if tag.name == "h1" and found.heading is None:
@@ -129,6 +133,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     soup = BeautifulSoup(html, "lxml")
     spam: list[str] = []
     marks = _walk(soup, spam)
+    for tag in marks.dropped:
+        tag.decompose()
     found = Extracted(spam=spam)
     body = soup.body or soup
     found.title = _html_title(soup, marks)
@@ -187,9 +193,9 @@ def _content_element(marks: _Landmarks) -> Tag | None:
 
     Nested candidates are counted from the innermost out, so deep nesting stays linear.
     """
-    candidates = [t for t in marks.body_divs if not t.decomposed]
+    candidates = marks.body_divs
     if not candidates:
-        candidates = [t for t in marks.divs if not t.decomposed and _direct_paragraphs(t) >= 2]
+        candidates = [t for t in marks.divs if _direct_paragraphs(t) >= 2]
     counts = _nested_paragraph_counts(candidates)
     candidates = [t for t in candidates if counts[id(t)]]
     if not candidates:

@@ -99,14 +99,20 @@ def injected_spam(tag: Tag) -> tuple[bool, str | None]:
 def remove_injected(soup: BeautifulSoup) -> list[str]:
     """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went."""
     spam: list[str] = []
+    dropped: list[Tag] = []
+    gone: set[int] = set()
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if id(tag.parent) in gone:  # inside a dropped block
+            gone.add(id(tag))
             continue
         drop, text = injected_spam(tag)
         if text is not None:
             spam.append(text)
         if drop:
-            tag.decompose()
+            gone.add(id(tag))
+            dropped.append(tag)
+    for tag in dropped:
+        tag.decompose()
     return spam
 
 
