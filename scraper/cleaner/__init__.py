@@ -22,7 +22,16 @@ from scraper.cleaner.finish import finish_block, finish_line, join_blocks
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
 from scraper.cleaner.version import cleaner_version
 
-__all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "clean_text_bytes", "restore_fragment"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Article",
+    "CleanError",
+    "article_id",
+    "clean_page",
+    "clean_text",
+    "clean_text_bytes",
+    "restore_fragment",
+]
 
 ARTICLE_ID = re.compile(r"/t\d{8}_(\d+)\.s?html?$")
 MAX_BODY_BYTES = 16 * 1024 * 1024  # 100 times the largest article page; bounds the work and memory of one clean
