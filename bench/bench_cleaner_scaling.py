@@ -40,7 +40,7 @@ def replica_page(variant: str) -> tuple[bytes, bytes, bytes, dict[str, str]]:
     for article in portal.articles:
         if portal.truth(article.id)["charset_variant"] == variant:
             _, headers, body = portal.page(article.path)
-            start = body.find(b'<div class="TRS')
+            start = body.find(b">", body.find(b'<div class="TRS')) + 1  # the paragraphs inside the body div
             end = body.find(b"</div>", start)
             return body[:start], body[start:end], body[end:], dict(headers)
     raise SystemExit(f"no replica page of variant {variant}")
