@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
+from surt import surt as surt_key
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -57,16 +58,11 @@ def warc_date(value: str | None) -> str:
 
 
 def surt(url: str) -> str:
-    """Sort-friendly URL key: 'http://www.Example.com/a?b=2&a=1' -> 'com,example)/a?a=1&b=2'."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    key = ",".join(reversed(host.split("."))) if host else ""
-    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
-        key += f":{parts.port}"
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), safe="%/:=&~")
-    return f"{key}){parts.path or '/'}{'?' + query if query else ''}".lower()
+    """The CDXJ key of a URL, made by the `surt` package as pywb and cdxj-indexer make theirs, so that pywb finds every
+    capture through our indexes: host reversed, lower case, `www.` and default ports dropped, query sorted, and a path's
+    trailing slash dropped ('http://www.Example.com/news/?b=2&a=1' -> 'com,example)/news?a=1&b=2')."""
+    key: str = surt_key(url)
+    return key
 
 
 def _response_headers(headers: Headers, body: bytes, decoded: bool) -> Headers:

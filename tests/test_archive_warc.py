@@ -183,9 +183,12 @@ def test_abort_commits_no_warc_or_index_and_the_next_capture_sets_the_part_aside
     assert [p.name for p in tmp_path.glob(".*.abandoned-*")] == [f".{CRAWL}-00001.warc.gz.abandoned-1"]
 
 
-def test_surt_is_host_reversed_lowercase_with_sorted_query() -> None:
+def test_surt_is_host_reversed_lowercase_with_sorted_query_and_no_trailing_slash() -> None:
     assert surt("http://www.Example.COM:80/Path?b=2&a=1#frag") == "com,example)/path?a=1&b=2"
     assert surt("http://example.com:8080") == "com,example:8080)/"
+    # As pywb's own index keys them: a column page's trailing slash is dropped, the root's kept.
+    assert surt("http://127.0.0.1:8000/news/yw/") == "1,0,0,127:8000)/news/yw"
+    assert surt("http://127.0.0.1:8000/") == "1,0,0,127:8000)/"
 
 
 def test_cdxj_lost_by_a_crash_after_the_warc_commit_is_rebuilt_by_the_next_capture(tmp_path: Path) -> None:
