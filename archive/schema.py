@@ -45,6 +45,8 @@ FIELD_ORDER: tuple[str, ...] = (
     "warc_record_id",
     "warc_offset",
 )
+# The fields a cleaner's article supplies, as they are: from `title` to `cleaner_version`.
+ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaner_version") + 1]
 # Fields only some records have, written after FIELD_ORDER's: why a version was re-derived from its capture rather
 # than fetched (newsarchive reclean), and the version it was derived from.
 OPTIONAL_FIELDS: tuple[str, ...] = ("derived_from", "reason")
