@@ -275,7 +275,7 @@ def write_restamped_crawl(
             files.append(_copied(warc.path, layout.warc_dir, WARC))
             files.append(_copied(warc.path.with_name(warc.name + ".cdxj"), layout.warc_dir, CDXJ))
     copied = {f.name for f in files}
-    records = []
+    records: list[dict[str, Any]] = []
     for record in iter_records(source, latest_only=True):
         if record.get("warc_file") not in copied:
             continue
