@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from surt import surt as surt_key
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
@@ -38,6 +40,9 @@ _PROTOCOL = re.compile(r"^HTTP/[0-9](\.[0-9])?$")
 _PROTOCOL_NAMES = {"h2": "HTTP/2", "h2c": "HTTP/2", "h3": "HTTP/3", "http/2.0": "HTTP/2", "http/3.0": "HTTP/3"}
 
 Headers = list[tuple[str, str]]
+# What warcio raises on a record it cannot read: a damaged or truncated file, an offset that is not a record's start
+# (a truncated header makes it fail inside its parser, hence AttributeError), or a file that is gone.
+CAPTURE_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, AttributeError, StopIteration)
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,14 @@ class WarcCapture(DirectoryWriter):
         )
         self._write(request)
         return WarcPointer(self._name, record_id, offset)
+
+    def date_of(self, warc_file: str, offset: int) -> str:
+        """The WARC-Date of a record in this directory: in a committed file, or in the file being written."""
+        path = self.directory / check_name(warc_file)
+        if warc_file == self._name and self._sink is not None:
+            self._sink.flush()
+            path = self._sink.path
+        return record_date(path, offset)
 
     def rotate(self) -> list[ClosedFile]:
         """Complete the current WARC and its CDXJ; return both descriptions (empty if no file is open)."""

@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from archive.index import ArchiveIndex
 from archive.layout import ArchiveLayout, ArchiveRootError, check_archive_root, new_crawl_id, utc_now_iso
@@ -26,14 +24,13 @@ from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.reader import ArchiveReadError, iter_records
 from archive.schema import ARTICLE_FIELDS, SCHEMA_VERSION, text_sha256
+from archive.warc import CAPTURE_READ_ERRORS
 from archive.writer import DirectoryBusyError, JsonlWriter
 from scraper.cleaner import CleanError, clean_page
 from scraper.cleaner.version import cleaner_version
 
 logger = logging.getLogger(__name__)
 
-# What warcio raises on a capture it cannot read (a damaged or truncated WARC file, a wrong offset).
-CAPTURE_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, AttributeError, StopIteration)
 # The fields of the latest version a re-derived one keeps: the same fetch, the same capture.
 CAPTURE_FIELDS = ("url", "fetched_at", "http_status", "content_sha256", "warc_file", "warc_record_id", "warc_offset")
 MAX_CHUNK = 16  # captures a worker takes at once: few enough that the work spreads evenly over the workers
@@ -153,7 +150,7 @@ def clean_capture(task: tuple[str, str, int, str]) -> Cleaned:
     ident, warc_path, offset, url = task
     try:
         body, headers = read_capture(Path(warc_path), offset)
-    except CAPTURE_ERRORS as exc:
+    except CAPTURE_READ_ERRORS as exc:
         return Cleaned(ident, skip="capture_unreadable", detail=f"{warc_path}:{offset}: {exc}")
     try:
         article = clean_page(body, url=url, headers=headers)
