@@ -308,6 +308,7 @@ def prepare_demo_dir(out: Path) -> None:
         "warc",
         "manifests",
         "index.json",
+        "ledger.jsonl",
     }:
         print(f"removing the previous demo archive in {out}")
         shutil.rmtree(out)
