@@ -116,7 +116,8 @@ def export_main(argv: list[str] | None = None) -> int:
         if args.wacz:
             summary = export_wacz(args.directory, args.out)
             print(
-                f"wrote {args.out}: {summary.warc_files} WARC files, {summary.pages} article pages, {summary.bytes} bytes",
+                f"wrote {args.out}: {summary.warc_files} WARC file{'s' if summary.warc_files != 1 else ''}, "
+                f"{summary.pages} article pages, {summary.bytes} bytes",
                 file=sys.stderr,
             )
             return 0
