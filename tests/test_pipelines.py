@@ -11,9 +11,11 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from archive.quarantine import validate_quarantine
 from archive.schema import text_sha256, validate_record
 from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
+from scraper.cleaner import MAX_BODY_BYTES, clean_page
 from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.clean import CleanPipeline
@@ -101,7 +103,6 @@ def test_build_quarantine_entry() -> None:
     entry = build_quarantine(make_page(), "clean_error", "no article body", CRAWL_ID)
     assert entry["reason"] == "clean_error" and entry["detail"] == "no article body"
     assert entry["id"] == "254967"
-    from archive.quarantine import validate_quarantine
 
     assert validate_quarantine(entry) == []
 
@@ -117,6 +118,22 @@ def test_clean_pipeline_quarantines_clean_errors() -> None:
     assert crawler.stats.get_value("newsarchive/quarantined") is None  # the store pipeline counts the total
     assert crawler.stats.get_value("newsarchive/quarantined/clean_error") == 1
     assert pipeline.process_item({"other": 1}) == {"other": 1}
+
+
+def test_a_page_over_the_cleaners_limit_is_quarantined_as_too_large() -> None:
+    pipeline = CleanPipeline(clean_page, CRAWL_ID)
+    entry = pipeline.process_item(make_page(body=b" " * (MAX_BODY_BYTES + 1)))
+    assert isinstance(entry, QuarantineRecord)
+    assert entry.record["reason"] == "too_large" and "exceeds the cleaner's limit" in entry.record["detail"]
+
+
+def test_a_page_without_an_article_keeps_its_restored_text_in_the_quarantine() -> None:
+    page = make_page(body="<html><body><p>產(chǎn)業(yè)發展</p><p>第二行</p></body></html>".encode("gbk"))
+    entry = CleanPipeline(clean_page, CRAWL_ID).process_item(page)
+    assert isinstance(entry, QuarantineRecord)
+    assert entry.record["reason"] == "clean_error"
+    assert entry.record["restored_text"] == "產業發展\n第二行"
+    assert validate_quarantine(entry.record) == []
 
 
 def test_clean_pipeline_lets_bugs_raise() -> None:
