@@ -1,5 +1,5 @@
 """Archive format of newsarchive: crash-safe JSONL article records, WARC captures, manifests, index, verification.
-Importable without Scrapy (stdlib, warcio and jsonschema only), so downstream tools can read archives directly.
+Importable without Scrapy (stdlib, warcio, surt and jsonschema only), so downstream tools can read archives directly.
 
 Directory layout of an archive root::
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from crawling import CRAWL_TIMEOUT, FAKE_CLEAN, crawl, crawl_command, crawl_env, verify
+from scrapy.exceptions import DropItem
 
 from archive.verify import verify_archive
 from archive.writer import HashingSink
@@ -141,14 +142,16 @@ def test_a_write_error_mid_crawl_aborts_every_writer_and_frees_the_archive_for_t
     pipeline = ArchivePipeline(ArchiveOptions(tmp_path, "full-1", 10, 1 << 20, False, True))
     pipeline.open_spider()
     pipeline.capture_exchange("http://127.0.0.1:8123/", 200, "OK", [], b"<html>home</html>", [])  # the WARC is open
-    pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # so is quarantine/
+    with pytest.raises(DropItem):  # a skip is written to quarantine/ and goes no further
+        pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # quarantine/ open
 
     def no_space(self: HashingSink, data: bytes) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as full:
         full.setattr(HashingSink, "write", no_space)
-        pipeline.process_item(SkippedUrl(article.format(2), "robots", None, "2025-01-01T00:00:01Z"))
+        with pytest.raises(DropItem):
+            pipeline.process_item(SkippedUrl(article.format(2), "robots", None, "2025-01-01T00:00:01Z"))
     assert pipeline.write_error is not None and pipeline.write_error.endswith("(ENOSPC)")
     pipeline.close_spider()
     assert manifests(tmp_path) == []

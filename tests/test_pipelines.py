@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from archive.quarantine import validate_quarantine
@@ -16,7 +17,7 @@ from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
 from scraper.cleaner import MAX_BODY_BYTES, clean_page
 from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
-from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
+from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.clean import CleanPipeline
 from scraper.pipelines.records import build_quarantine, build_record, content_sha256
 from scraper.pipelines.store import ArchivePipeline
@@ -170,12 +171,20 @@ def read_jsonl(directory: Path) -> list[dict[str, Any]]:
     return records
 
 
+def store(pipeline: ArchivePipeline, item: Any) -> dict[str, Any] | None:
+    """What the archive pipeline passes on for `item` (to feed exports): the record written, or None if it dropped it."""
+    try:
+        return pipeline.process_item(item)
+    except DropItem:
+        return None
+
+
 def run_archive(root: Path, crawl_id: str, items: list[Any]) -> ArchivePipeline:
     crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(root), "ARCHIVE_CRAWL_ID": crawl_id})
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
     for item in items:
-        pipeline.process_item(item)
+        store(pipeline, item)
     pipeline.close_spider()
     return pipeline
 
@@ -209,6 +218,24 @@ def test_archive_pipeline_writes_versions_and_manifest(tmp_path: Path) -> None:
     assert pipeline.counts["new_version"] == 1 and pipeline.counts["archived"] == 0
     versions = sorted((r["id"], r["version"]) for r in read_jsonl(tmp_path / "articles"))
     assert versions == [("1", 1), ("254967", 1), ("254967", 2)]
+
+
+def test_archive_pipeline_passes_on_exactly_the_record_it_wrote_and_drops_the_rest(tmp_path: Path) -> None:
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_DIR": str(tmp_path), "ARCHIVE_CRAWL_ID": "feed-1"})
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    page = make_page(body=b"EMPTY")
+    passed = [
+        store(pipeline, article_item("甲", "feed-1")),
+        store(pipeline, article_item("甲", "feed-1")),  # a second copy in the same crawl
+        store(pipeline, QuarantineRecord(build_quarantine(page, "clean_error", "no article body", "feed-1"), page)),
+        store(pipeline, SkippedUrl(URL + "?x", "robots", None, "2025-01-01T00:00:00Z")),
+    ]
+    pipeline.close_spider()
+    (written,) = read_jsonl(tmp_path / "articles")
+    assert passed[0] == written and list(passed[0]) == list(written)  # the same fields in the same order
+    assert json.dumps(passed[0])  # plain JSON: no raw bytes
+    assert passed[1:] == [None, None, None]
 
 
 def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Self
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
@@ -25,7 +26,8 @@ from archive.layout import ArchiveLayout, check_name, utc_now_iso
 from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
-from archive.warc import WarcCapture, WarcPointer, payload_digest
+from archive.schema import normalize_record
+from archive.warc import CAPTURE_READ_ERRORS, WarcCapture, WarcPointer, payload_digest
 from archive.writer import ClosedFile, DirectoryBusyError, InvalidRecordError, JsonlWriter
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.records import build_quarantine, build_skip_entry
@@ -260,6 +262,8 @@ class ArchivePipeline:
                 response.body,
                 header_pairs(request.headers),
                 request.method,
+                protocol=response.protocol,
+                ip_address=str(response.ip_address) if response.ip_address is not None else None,
             )
         except OSError as exc:
             self._write_failed(exc, f"the WARC capture of {response.url}")
@@ -277,10 +281,14 @@ class ArchivePipeline:
         request_headers: list[tuple[str, str]],
         method: str = "GET",
         date: str | None = None,
+        *,
+        protocol: str | None = None,
+        ip_address: str | None = None,
     ) -> WarcPointer:
         """Write a response record, or a revisit when the archived latest version of this article has the same body.
 
-        Returns the pointer to the response record that holds `body` (for a revisit: the original).
+        Returns the pointer to the response record that holds `body` (for a revisit: the original). `protocol` is the
+        HTTP version the server answered in and `ip_address` its address, where the download handler knows them.
         """
         assert self.warc is not None and self.index is not None
         ident = article_id(url)
@@ -301,16 +309,40 @@ class ArchivePipeline:
                 request_headers,
                 entry.warc_record_id,
                 entry.url,
-                entry.fetched_at or "",
+                self.original_date(entry.warc_file, entry.warc_offset, entry.fetched_at),
                 payload_digest(body),
                 method,
                 date=date,
+                protocol=protocol,
+                ip_address=ip_address,
             )
             self._capture_count("revisits")
             return WarcPointer(entry.warc_file, entry.warc_record_id, entry.warc_offset)
-        pointer = self.warc.write_exchange(url, status, reason, headers, body, request_headers, method, date=date)
+        pointer = self.warc.write_exchange(
+            url,
+            status,
+            reason,
+            headers,
+            body,
+            request_headers,
+            method,
+            date=date,
+            protocol=protocol,
+            ip_address=ip_address,
+        )
         self._capture_count("responses")
         return pointer
+
+    def original_date(self, warc_file: str, offset: int, fetched_at: str | None) -> str:
+        """The WARC-Date of the response a revisit refers to; its record's fetched_at if that WARC cannot be read."""
+        assert self.warc is not None
+        try:
+            return self.warc.date_of(warc_file, offset)
+        except CAPTURE_READ_ERRORS as exc:
+            logger.warning(
+                "cannot read the WARC-Date of %s:%d (%s); the revisit refers to fetched_at", warc_file, offset, exc
+            )
+            return fetched_at or ""
 
     def _capture_count(self, key: str) -> None:
         self.captures[key] += 1
@@ -331,19 +363,24 @@ class ArchivePipeline:
         )
 
     # --- items -----------------------------------------------------------------------------------
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> dict[str, Any]:
+        """Store the item; an article record written to articles/ goes on, as written (fields in the same order),
+        to feed exports and any later pipeline. Everything else ends here (DropItem, logged at DEBUG): unchanged and
+        duplicate articles, quarantined pages and skips are counted in the manifest and written to quarantine/."""
+        url = getattr(item, "url", None) or getattr(item, "record", {}).get("url")
         if self.write_error is not None:  # the crawl is stopping; nothing more can be committed
-            return item
+            raise DropItem(f"not archived, the crawl is stopping: {url}", log_level="DEBUG")
         try:
             if isinstance(item, ArticleRecord):
-                self.store_article(item)
+                if self.store_article(item):
+                    return normalize_record(item.record)
             elif isinstance(item, QuarantineRecord):
                 self.store_quarantine(item)
             elif isinstance(item, SkippedUrl):
                 self.store_skip(item)
         except OSError as exc:
-            self._write_failed(exc, f"the entry for {getattr(item, 'url', None) or item.record.get('url')}")
-        return item
+            self._write_failed(exc, f"the entry for {url}")
+        raise DropItem(f"no article record written for {url} (see the crawl summary)", log_level="DEBUG")
 
     def store_skip(self, item: SkippedUrl) -> None:
         """Count a skipped article URL by its reason and, unless it is a duplicate, write its skip entry."""
@@ -363,19 +400,20 @@ class ArchivePipeline:
         self.skip_entries += 1
         self._count_skip(item.reason)
 
-    def store_article(self, item: ArticleRecord) -> None:
+    def store_article(self, item: ArticleRecord) -> bool:
+        """Write the record if its text is new; True if it was written to articles/."""
         assert self.index is not None and self.articles is not None
         record = item.record
         self.point_at_capture(item.page, record)
         ident = record["id"]
         if ident in self._ids_this_crawl:
             self._count_skip("duplicate")
-            return
+            return False
         self._ids_this_crawl.add(ident)
         decision, version = self.index.decide(ident, record["text_sha256"])
         if decision == UNCHANGED:
             self._count("unchanged")
-            return
+            return False
         record["version"] = version
         try:
             self.articles.write(record)
@@ -388,10 +426,11 @@ class ArchivePipeline:
             if self.stats is not None:
                 self.stats.inc_value("newsarchive/quarantined/invalid_record")
             self.store_quarantine(QuarantineRecord(entry, item.page), captured=True)
-            return
+            return False
         # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
         self.index.add_record(record, self.articles.current_name)
         self._count("archived" if decision == NEW else "new_version")
+        return True
 
     def store_quarantine(self, item: QuarantineRecord, captured: bool = False) -> None:
         assert self.quarantine is not None
