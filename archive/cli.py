@@ -10,17 +10,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .export import export_latest
+from .export import export_records
 from .layout import ArchiveRootError
-from .output import OutputPathError, atomic_output
+from .output import OutputPathError, atomic_binary_output, atomic_output
+from .parquet import ParquetError, export_parquet
 from .reader import ArchiveReadError
 from .stats import archive_stats
 from .verify import verify_archive
+from .wacz import WaczError, export_wacz
 
 logger = logging.getLogger(__name__)
 
 # What an archive command reports as "error: ..." with exit status 1: each message names the problem and the fix.
 READ_ERRORS = (ArchiveReadError, ArchiveRootError, OutputPathError)
+EXPORT_ERRORS = (*READ_ERRORS, ParquetError, WaczError)
 
 
 def verify_main(argv: list[str] | None = None) -> int:
@@ -82,24 +85,52 @@ def stats_main(argv: list[str] | None = None) -> int:
 
 
 def export_main(argv: list[str] | None = None) -> int:
-    """newsarchive export DIR --latest [--out FILE]: newest version of every article as JSON lines."""
-    parser = argparse.ArgumentParser(prog="newsarchive export", description="Export article records as JSON lines.")
-    parser.add_argument("directory", type=Path)
-    parser.add_argument(
-        "--latest",
-        action="store_true",
-        required=True,
-        help="one line per article, newest version (the only mode so far)",
+    """newsarchive export DIR [--latest | --all-versions] [--format jsonl|parquet] [--out FILE], or DIR --wacz --out FILE."""
+    parser = argparse.ArgumentParser(
+        prog="newsarchive export",
+        description="Export an archive: its article records as JSON lines or Parquet, or its captures as a WACZ file.",
     )
-    parser.add_argument("--out", type=Path, help="output file (default: standard output)")
+    parser.add_argument("directory", type=Path)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--latest", action="store_true", help="one record per article, its newest version (the default)")
+    which.add_argument("--all-versions", action="store_true", help="every version of every article, oldest crawl first")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "parquet"),
+        default="jsonl",
+        help="jsonl: the archive's own JSON lines (default); parquet: one fixed schema (needs --out and pyarrow)",
+    )
+    parser.add_argument(
+        "--wacz",
+        action="store_true",
+        help="pack the WARC files and a page per article (its restored title) into a WACZ file for ReplayWeb.page "
+        "or pywb (needs --out and the wacz package)",
+    )
+    parser.add_argument("--out", type=Path, help="output file (default: standard output, for jsonl only)")
     args = parser.parse_args(argv)
+    if args.wacz and (args.all_versions or args.format != "jsonl"):
+        parser.error("--wacz packs the captures, not records: drop --all-versions and --format")
+    if (args.wacz or args.format == "parquet") and args.out is None:
+        parser.error(f"{'a WACZ' if args.wacz else 'Parquet'} is a binary file: give --out FILE")
     try:
-        if args.out is None:
-            count = export_latest(args.directory, sys.stdout)
+        if args.wacz:
+            summary = export_wacz(args.directory, args.out)
+            print(
+                f"wrote {args.out}: {summary.warc_files} WARC file{'s' if summary.warc_files != 1 else ''}, "
+                f"{summary.pages} article pages, {summary.bytes} bytes",
+                file=sys.stderr,
+            )
+            return 0
+        latest = not args.all_versions
+        if args.format == "parquet":
+            with atomic_binary_output(args.out, args.directory) as binary:
+                count = export_parquet(args.directory, binary, latest_only=latest)
+        elif args.out is None:
+            count = export_records(args.directory, sys.stdout, latest_only=latest)
         else:
             with atomic_output(args.out, args.directory) as out:
-                count = export_latest(args.directory, out)
-    except READ_ERRORS as exc:
+                count = export_records(args.directory, out, latest_only=latest)
+    except EXPORT_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -109,5 +140,5 @@ def export_main(argv: list[str] | None = None) -> int:
             f"error: cannot write {args.out}: {exc.strerror or exc} (free space or pick another --out)", file=sys.stderr
         )
         return 1
-    print(f"exported {count} articles", file=sys.stderr)
+    print(f"exported {count} {'articles' if latest else 'records'}", file=sys.stderr)
     return 0

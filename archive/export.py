@@ -1,4 +1,4 @@
-"""Export of the newest version of every article as JSON lines, for downstream tools that want one line per article.
+"""Export of article records as JSON lines: the newest version of every article (one line each), or every version.
 Lines use the archive's own serialization (UTF-8, compact, keys in FIELD_ORDER)."""
 
 from __future__ import annotations
@@ -15,14 +15,19 @@ from .writer import dumps_line
 logger = logging.getLogger(__name__)
 
 
-def export_latest(directory: Path | str, out: TextIO) -> int:
-    """Write the latest version of each article to `out`, one JSON line each; return the number written.
+def export_records(directory: Path | str, out: TextIO, latest_only: bool = True) -> int:
+    """Write the latest version of each article (or every version) to `out`, one JSON line each; return the count.
 
     Raises ArchiveRootError if `directory` is not a readable archive, ArchiveReadError on a damaged file.
     """
     count = 0
-    for record in iter_records(check_archive_root(Path(directory)), latest_only=True):
+    for record in iter_records(check_archive_root(Path(directory)), latest_only=latest_only):
         out.write(dumps_line(normalize_record(record)).decode("utf-8"))
         count += 1
-    logger.info("exported %d articles from %s", count, directory)
+    logger.info("exported %d records from %s", count, directory)
     return count
+
+
+def export_latest(directory: Path | str, out: TextIO) -> int:
+    """export_records of the newest version of each article."""
+    return export_records(directory, out, latest_only=True)

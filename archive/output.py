@@ -63,3 +63,22 @@ def atomic_binary_output(out: Path, archive_root: Path) -> Iterator[BinaryIO]:
     """atomic_output for bytes (a WACZ, a Parquet file)."""
     with _atomic(out, archive_root, binary=True) as handle:
         yield cast(BinaryIO, handle)
+
+
+@contextmanager
+def atomic_output_path(out: Path, archive_root: Path) -> Iterator[Path]:
+    """atomic_output for a tool that writes a file by name (py-wacz): the block gets a hidden temporary path beside
+    `out` to write; it is fsynced and renamed over `out` when the block succeeds, and removed when it fails."""
+    target = check_output_path(out, archive_root)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

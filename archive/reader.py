@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .layout import ArchiveFile, ArchiveLayout, committed_jsonl
+from .layout import WARC, ArchiveFile, ArchiveLayout, committed_jsonl, committed_warcs
 from .manifest import load_manifests
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,13 @@ def ordered_files(root: Path | str, kind_dir: Path) -> list[ArchiveFile]:
             started = parse_instant(manifests.get(f.prefix, {}).get("started_at")) or _first_fetched_at(f.path)
             starts[f.prefix] = started or _UNKNOWN_START
     return sorted(files, key=lambda f: (starts[f.prefix], f.prefix, f.seq))
+
+
+def readable_warcs(root: Path | str) -> list[ArchiveFile]:
+    """Committed WARC files of the archive that the readers use: a finished crawl's only if its manifest lists them."""
+    manifests = load_manifests(root)
+    warcs = committed_warcs(ArchiveLayout(Path(root)).warc_dir)
+    return [warc for warc in warcs if _listed_or_unfinished(warc, WARC, manifests)]
 
 
 def _iter_all(root: Path | str, kind_dir: Path) -> Iterator[dict[str, Any]]:

@@ -45,6 +45,11 @@ FIELD_ORDER: tuple[str, ...] = (
     "warc_record_id",
     "warc_offset",
 )
+# The fields a cleaner's article supplies, as they are: from `title` to `cleaner_version`.
+ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaner_version") + 1]
+# Fields only some records have, written after FIELD_ORDER's: why a version was re-derived from its capture rather
+# than fetched (newsarchive reclean), and the version it was derived from.
+OPTIONAL_FIELDS: tuple[str, ...] = ("derived_from", "reason")
 
 
 @cache
@@ -70,8 +75,8 @@ def order_keys(record: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]
 
 
 def normalize_record(record: dict[str, Any]) -> dict[str, Any]:
-    """Return the record with keys in FIELD_ORDER, unknown keys after them; values untouched."""
-    return order_keys(record, FIELD_ORDER)
+    """Return the record with keys in FIELD_ORDER, then OPTIONAL_FIELDS, then unknown keys; values untouched."""
+    return order_keys(record, FIELD_ORDER + OPTIONAL_FIELDS)
 
 
 def schema_errors(record: Any, schema_name: str) -> list[str]:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .layout import ArchiveLayout
+from warcio.archiveiterator import ArchiveIterator
+
+from .layout import CDXJ, WARC, ArchiveLayout
 from .manifest import write_manifest
 from .quarantine import QuarantineWriter
+from .reader import iter_records, readable_warcs
 from .schema import SCHEMA_VERSION, normalize_record, text_sha256
 from .warc import WarcCapture
 from .writer import ClosedFile, JsonlWriter
@@ -244,3 +248,40 @@ def write_captured_crawl(
             pointer = capture.write_exchange(entry["url"], status, "", headers, body, [], date=entry["fetched_at"])
             entries.append({**entry, **asdict(pointer)})
     return write_sample_crawl(root, crawl_id, records, entries, started_at=started_at, extra_files=capture.closed_files)
+
+
+def _copied(source: Path, directory: Path, kind: str) -> ClosedFile:
+    target = Path(shutil.copy2(source, directory / source.name))
+    data = target.read_bytes()
+    if kind == WARC:
+        with open(target, "rb") as stream:
+            records = sum(1 for _ in ArchiveIterator(stream))
+    else:
+        records = data.count(b"\n")
+    return ClosedFile(target.name, kind, records, len(data), hashlib.sha256(data).hexdigest())
+
+
+def write_restamped_crawl(
+    source: Path | str, target: Path | str, crawl_id: str, cleaner_version: str, alter_every: int = 0
+) -> Path | None:
+    """A finished crawl `crawl_id` in `target` made of that crawl of `source`: its WARC files copied, and the latest
+    version of each article whose capture is in them, as version 1 stamped with another `cleaner_version`; every
+    `alter_every`-th text altered, as that other cleaner might have left it. For tests and benchmarks of reclean."""
+    layout = ArchiveLayout(Path(target))
+    layout.ensure_dirs()
+    files = []
+    for warc in readable_warcs(source):
+        if warc.prefix == crawl_id:
+            files.append(_copied(warc.path, layout.warc_dir, WARC))
+            files.append(_copied(warc.path.with_name(warc.name + ".cdxj"), layout.warc_dir, CDXJ))
+    copied = {f.name for f in files}
+    records: list[dict[str, Any]] = []
+    for record in iter_records(source, latest_only=True):
+        if record.get("warc_file") not in copied:
+            continue
+        restamped = {**record, "version": 1, "crawl_id": crawl_id, "cleaner_version": cleaner_version}
+        if alter_every and len(records) % alter_every == 0:
+            restamped["text"] = record["text"] + "\n（舊稿）"
+            restamped["text_sha256"] = text_sha256(restamped["text"])
+        records.append(restamped)
+    return write_sample_crawl(target, crawl_id, records, extra_files=files)

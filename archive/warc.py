@@ -7,14 +7,18 @@ import base64
 import hashlib
 import json
 import logging
+import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
+from surt import surt as surt_key
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
@@ -29,8 +33,16 @@ GiB = 1024 * 1024 * 1024
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # Scrapy hands over decoded bodies; these headers would describe bytes the WARC does not contain.
 _TRANSFER_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+# The HTTP version written when the client did not say which one the server spoke.
+DEFAULT_PROTOCOL = "HTTP/1.1"
+_PROTOCOL = re.compile(r"^HTTP/[0-9](\.[0-9])?$")
+# What HTTP clients call the versions (Scrapy's h2 handler says "h2"), as the status line writes them.
+_PROTOCOL_NAMES = {"h2": "HTTP/2", "h2c": "HTTP/2", "h3": "HTTP/3", "http/2.0": "HTTP/2", "http/3.0": "HTTP/3"}
 
 Headers = list[tuple[str, str]]
+# What warcio raises on a record it cannot read: a damaged or truncated file, an offset that is not a record's start
+# (a truncated header makes it fail inside its parser, hence AttributeError), or a file that is gone.
+CAPTURE_READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, AttributeError, StopIteration)
 
 
 @dataclass(frozen=True)
@@ -61,20 +73,32 @@ def warc_date(value: str | None) -> str:
 
 
 def surt(url: str) -> str:
-    """Sort-friendly URL key (SURT), as CDXJ indexes and pywb use.
+    """The CDXJ key of a URL, made by the `surt` package as pywb and cdxj-indexer make theirs, so that pywb finds every
+    capture through our indexes: host reversed, lower case, `www.` and default ports dropped, query sorted, and a path's
+    trailing slash dropped ('http://www.Example.com/news/?b=2&a=1' -> 'com,example)/news?a=1&b=2')."""
+    key: str = surt_key(url)
+    return key
 
-    >>> surt("http://www.Example.com/a?b=2&a=1"), surt("http://127.0.0.1:8000/news/")
-    ('com,example)/a?a=1&b=2', '1,0,0,127:8000)/news/')
+
+def http_protocol(protocol: str | None) -> str:
+    """The HTTP version for a WARC status or request line, from what the client reported; HTTP/1.1 if unknown.
+
+    >>> http_protocol("HTTP/1.0"), http_protocol("h2"), http_protocol(None)
+    ('HTTP/1.0', 'HTTP/2', 'HTTP/1.1')
     """
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    key = ",".join(reversed(host.split("."))) if host else ""
-    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
-        key += f":{parts.port}"
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), safe="%/:=&~")
-    return f"{key}){parts.path or '/'}{'?' + query if query else ''}".lower()
+    if not protocol:
+        return DEFAULT_PROTOCOL
+    name = _PROTOCOL_NAMES.get(protocol.strip().lower(), protocol.strip().upper())
+    if not _PROTOCOL.match(name):
+        raise ValueError(f"{protocol!r} is not an HTTP version; pass e.g. 'HTTP/1.1', 'HTTP/1.0' or 'h2' (or None)")
+    return name
+
+
+def _capture_headers(when: str, ip_address: str | None, **more: str) -> dict[str, str]:
+    headers = {"WARC-Date": when, **more}
+    if ip_address:
+        headers["WARC-IP-Address"] = ip_address
+    return headers
 
 
 def _response_headers(headers: Headers, body: bytes, decoded: bool) -> Headers:
@@ -138,17 +162,22 @@ class WarcCapture(DirectoryWriter):
         *,
         date: str | None = None,
         decoded: bool = True,
+        protocol: str | None = None,
+        ip_address: str | None = None,
     ) -> WarcPointer:
         """Write a response record and its request record; return where the response is.
 
         `decoded=True` (Scrapy's default) means `body` has had Content-/Transfer-Encoding removed, so those
-        headers are kept as X-Archive-Orig-* and Content-Length is set to the stored length.
+        headers are kept as X-Archive-Orig-* and Content-Length is set to the stored length. `protocol` is the
+        HTTP version the server answered in (see http_protocol); `ip_address`, where known, the server's address
+        (WARC-IP-Address on both records).
         """
         self._ensure_open()
         assert self._writer is not None
         when = warc_date(date)
+        version = http_protocol(protocol)
         http = StatusAndHeaders(
-            f"{status} {reason}".strip(), _response_headers(response_headers, body, decoded), protocol="HTTP/1.1"
+            f"{status} {reason}".strip(), _response_headers(response_headers, body, decoded), protocol=version
         )
         response = self._writer.create_warc_record(
             url,
@@ -156,9 +185,9 @@ class WarcCapture(DirectoryWriter):
             payload=BytesIO(body),
             length=len(body),
             http_headers=http,
-            warc_headers_dict={"WARC-Date": when},
+            warc_headers_dict=_capture_headers(when, ip_address),
         )
-        return self._write_with_request(response, url, method, request_headers, when)
+        return self._write_with_request(response, url, method, request_headers, when, version, ip_address)
 
     def write_revisit(
         self,
@@ -175,47 +204,65 @@ class WarcCapture(DirectoryWriter):
         *,
         date: str | None = None,
         decoded: bool = True,
+        protocol: str | None = None,
+        ip_address: str | None = None,
     ) -> WarcPointer:
         """Write a revisit record (identical-payload-digest profile) and its request, for content already archived.
 
-        `payload_digest` is the original response's WARC-Payload-Digest (see payload_digest(body)).
+        `payload_digest` is the original response's WARC-Payload-Digest (see payload_digest(body)); `refers_to_date`
+        the original record's WARC-Date (see record_date), so that a replay tool finds that record by URL and date.
+        `protocol` and `ip_address` as for write_exchange.
         """
         self._ensure_open()
         assert self._writer is not None
         when = warc_date(date)
+        version = http_protocol(protocol)
         headers = [
             (k, v) for k, v in _response_headers(response_headers, b"", decoded) if k.lower() != "content-length"
         ]
-        http = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
+        http = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=version)
         revisit = self._writer.create_revisit_record(
             url,
             payload_digest,
             refers_to_uri,
             warc_date(refers_to_date),
             http_headers=http,
-            warc_headers_dict={"WARC-Date": when, "WARC-Refers-To": refers_to_record_id},
+            warc_headers_dict=_capture_headers(when, ip_address, **{"WARC-Refers-To": refers_to_record_id}),
         )
         revisit.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
-        return self._write_with_request(revisit, url, method, request_headers, when)
+        return self._write_with_request(revisit, url, method, request_headers, when, version, ip_address)
 
     def _write_with_request(
-        self, record: ArcWarcRecord, url: str, method: str, headers: Headers, when: str
+        self,
+        record: ArcWarcRecord,
+        url: str,
+        method: str,
+        headers: Headers,
+        when: str,
+        protocol: str,
+        ip_address: str | None,
     ) -> WarcPointer:
         """Write a response or revisit record, then the request record concurrent to it; return where the first is."""
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         offset = self._write(record)
-        self._write(self._request_record(url, method, headers, when, record_id))
-        return WarcPointer(self._name, record_id, offset)
-
-    def _request_record(self, url: str, method: str, headers: Headers, when: str, concurrent_to: str) -> ArcWarcRecord:
         assert self._writer is not None
-        http = StatusAndHeaders(_request_line(method, url) + " HTTP/1.1", list(headers), is_http_request=True)
-        return self._writer.create_warc_record(
+        http = StatusAndHeaders(f"{_request_line(method, url)} {protocol}", list(headers), is_http_request=True)
+        request = self._writer.create_warc_record(
             url,
             "request",
             http_headers=http,
-            warc_headers_dict={"WARC-Date": when, "WARC-Concurrent-To": concurrent_to},
+            warc_headers_dict=_capture_headers(when, ip_address, **{"WARC-Concurrent-To": record_id}),
         )
+        self._write(request)
+        return WarcPointer(self._name, record_id, offset)
+
+    def date_of(self, warc_file: str, offset: int) -> str:
+        """The WARC-Date of a record in this directory: in a committed file, or in the file being written."""
+        path = self.directory / check_name(warc_file)
+        if warc_file == self._name and self._sink is not None:
+            self._sink.flush()
+            path = self._sink.path
+        return record_date(path, offset)
 
     def rotate(self) -> list[ClosedFile]:
         """Complete the current WARC and its CDXJ; return both descriptions (empty if no file is open)."""
@@ -300,6 +347,15 @@ def cdxj_lookup(directory: Path | str, url: str) -> list[dict[str, Any]]:
                 if urlkey == key:
                     found.append({"urlkey": urlkey, "timestamp": timestamp, **json.loads(payload)})
     return sorted(found, key=lambda entry: (entry["timestamp"], entry["filename"], entry["offset"]))
+
+
+def record_date(warc_path: Path | str, offset: int) -> str:
+    """The WARC-Date of the record at `offset` of a WARC file (what a revisit's WARC-Refers-To-Date repeats)."""
+    with open(warc_path, "rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        date: str = record.rec_headers.get_header("WARC-Date")
+        return date
 
 
 def read_response_body(warc_path: Path | str, offset: int) -> bytes:

@@ -1,5 +1,5 @@
 """The `newsarchive` command: crawl a portal into an archive, schedule crawls, run the demo, and reach the other tools.
-portal, clean, verify, stats, export and browse hand their arguments to the modules that own them."""
+portal, clean, verify, stats, export, reclean and browse hand their arguments to the modules that own them."""
 
 from __future__ import annotations
 
@@ -30,7 +30,12 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "clean": ("scraper.cleaner.cli", "clean_main", "clean one saved page and print the article"),
     "verify": ("archive.cli", "verify_main", "check an archive's files against its manifests"),
     "stats": ("archive.cli", "stats_main", "summarize an archive"),
-    "export": ("archive.cli", "export_main", "export archived articles"),
+    "export": ("archive.cli", "export_main", "export articles as JSON lines or Parquet, or captures as a WACZ"),
+    "reclean": (
+        "scraper.reclean",
+        "reclean_main",
+        "re-derive articles from their WARC captures with the current cleaner",
+    ),
     "browse": ("archive.browse.cli", "browse_main", "browse an archive in a web browser (read-only, loopback)"),
 }
 REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
@@ -276,6 +281,7 @@ def prepare_demo_dir(out: Path) -> None:
         "warc",
         "manifests",
         "index.json",
+        "ledger.jsonl",
     }:
         print(f"removing the previous demo archive in {out}")
         shutil.rmtree(out)

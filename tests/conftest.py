@@ -1,13 +1,16 @@
-"""Shared fixtures: a replica portal served from a subprocess for the whole session; crawls in a subprocess; crawlers
-and pipelines with the project's settings; sample items; a small archive with every kind of repair and real WARC
-captures, served by `newsarchive browse`; Debian's Chromium driven by Playwright."""
+"""Shared fixtures: a replica portal served from a subprocess for the whole session, and an archive of two real crawls
+of it; crawls in a subprocess; crawlers and pipelines with the project's settings; sample items; a small archive with
+every kind of repair, served by `newsarchive browse`; Debian's Chromium through Playwright; pywb over an archive."""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -33,6 +36,11 @@ from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.portal import PortalSpider
 
 BROWSE_DATA = Path(__file__).parent / "data" / "browse" / "damaged_article.json"
+PYWB_SERVE = Path(__file__).parent / "pywb_serve.py"
+PYWB_START_TIMEOUT = 60  # seconds; pywb loads its templates and indexes first
+PYWB_SERVING = "pywb serving at "
+# The two crawls of `crawled_archive`: the first, then one fetching every article again.
+CRAWLS = (("20250101T000000Z-first0", ()), ("20250102T000000Z-again0", ("--refresh",)))
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +90,12 @@ def crawl_command() -> Callable[..., list[str]]:
 def crawl_env() -> Callable[..., dict[str, str]]:
     """crawl_env(**variables): the environment of a crawl subprocess (tests/ and the repo on its path)."""
     return crawling.crawl_env
+
+
+@pytest.fixture(scope="session")
+def loopback_options() -> tuple[str, ...]:
+    """Crawl options for a portal on loopback: no AutoThrottle start delay worth waiting for."""
+    return crawling.LOOPBACK
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +157,55 @@ def make_page() -> Callable[..., ArticlePage]:
 def make_article() -> Callable[..., Article]:
     """make_article(text=..., article_id=None): a cleaned article with every field set."""
     return crawling.sample_article
+
+
+@pytest.fixture(scope="session")
+def crawled_archive(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of two real crawls of the replica (the real cleaner): the first, then a --refresh one whose article
+    bodies, unchanged, are WARC revisits. Tests must not change it: copy it first."""
+    root = tmp_path_factory.mktemp("crawled") / "archive"
+    for crawl_id, options in CRAWLS:
+        result = crawling.crawl(replica.url, root, "--crawl-id", crawl_id, *options)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture
+def pywb(tmp_path: Path) -> Iterator[Callable[[str, list[Path]], str]]:
+    """pywb(name, files) -> URL of a pywb collection `name` made with `wb-manager init` and the given WARC files and
+    CDXJ indexes copied in as they are (pywb does not index anything itself), served by pywb on loopback."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def serve(name: str, files: list[Path]) -> str:
+        home = tmp_path / "pywb"
+        home.mkdir(exist_ok=True)
+        manager = Path(sys.executable).with_name("wb-manager")
+        subprocess.run([str(manager), "init", name], cwd=home, check=True, capture_output=True, timeout=60)
+        collection = home / "collections" / name
+        for path in files:
+            shutil.copy(path, collection / ("indexes" if path.name.endswith(".cdxj") else "archive") / path.name)
+        process = subprocess.Popen(
+            [sys.executable, str(PYWB_SERVE)], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        said = []
+        deadline = time.monotonic() + PYWB_START_TIMEOUT
+        while time.monotonic() < deadline and select.select([process.stdout], [], [], deadline - time.monotonic())[0]:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith(PYWB_SERVING):
+                return f"{line[len(PYWB_SERVING) :].strip()}{name}/"
+            said.append(line)
+        pytest.fail(f"pywb did not start (exit code {process.poll()}): {''.join(said)}")
+
+    yield serve
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 # Hypothesis profiles (tests/test_cleaner_fuzz.py scales its per-test example counts

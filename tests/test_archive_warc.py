@@ -6,12 +6,22 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.layout import committed_warcs
-from archive.warc import REVISIT_PROFILE, WarcCapture, cdxj_lookup, payload_digest, read_response_body, surt
+from archive.warc import (
+    REVISIT_PROFILE,
+    WarcCapture,
+    cdxj_lookup,
+    http_protocol,
+    payload_digest,
+    read_response_body,
+    record_date,
+    surt,
+)
 
 CRAWL = "20250101T000000Z-aaaaaa"
 URL = "http://www.news.example.cn/a/1001.html?b=2&a=1"
@@ -30,6 +40,11 @@ def warcio_command() -> str:
     if not found:
         pytest.fail("the warcio console script is missing; install warcio into the venv")
     return found
+
+
+def http_version(kind: str, http: Any) -> str:
+    """The HTTP version of a record: its status line's first word, or a request line's last."""
+    return str(http.statusline.rsplit(" ", 1)[-1] if kind == "request" else http.protocol)
 
 
 def records_of(path: Path) -> list[tuple[str, dict[str, str]]]:
@@ -141,6 +156,76 @@ def test_revisit_record_uses_the_warc_1_1_identical_payload_profile(tmp_path: Pa
     assert headers["WARC-Payload-Digest"] == records[first.warc_record_id][1]["WARC-Payload-Digest"]
 
 
+def test_a_revisit_refers_to_the_warc_date_of_the_original_record(tmp_path: Path) -> None:
+    with WarcCapture(tmp_path, CRAWL) as capture:
+        # The original's WARC-Date is when it was written (now), not the record's fetched_at.
+        first = capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS)
+        original_date = record_date(tmp_path / f".{first.warc_file}.part", first.warc_offset)
+        again = capture.write_revisit(
+            URL,
+            200,
+            "OK",
+            RESPONSE_HEADERS,
+            REQUEST_HEADERS,
+            first.warc_record_id,
+            URL,
+            original_date,
+            payload_digest(BODY),
+        )
+    records = {headers["WARC-Record-ID"]: headers for _, headers in records_of(tmp_path / again.warc_file)}
+    assert original_date == records[first.warc_record_id]["WARC-Date"]
+    assert original_date.endswith("Z") and "." in original_date  # microseconds, as written
+    assert records[again.warc_record_id]["WARC-Refers-To-Date"] == original_date
+
+
+def test_response_revisit_and_request_records_carry_the_http_version_and_ip_address(tmp_path: Path) -> None:
+    with WarcCapture(tmp_path, CRAWL) as capture:
+        first = capture.write_exchange(
+            URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS, protocol="HTTP/1.0", ip_address="127.0.0.1"
+        )
+        capture.write_revisit(
+            URL,
+            200,
+            "OK",
+            RESPONSE_HEADERS,
+            REQUEST_HEADERS,
+            first.warc_record_id,
+            URL,
+            "2025-01-01T00:00:00Z",
+            payload_digest(BODY),
+            protocol="HTTP/1.0",
+            ip_address="::1",
+        )
+        capture.write_exchange("http://news.example.cn/unknown.html", 200, "OK", [], b"x", [])
+    with open(tmp_path / first.warc_file, "rb") as stream:
+        records = [
+            (r.rec_type, r.rec_headers.get_header("WARC-IP-Address"), http_version(r.rec_type, r.http_headers))
+            for r in ArchiveIterator(stream)
+            if r.rec_type != "warcinfo"
+        ]
+    assert records == [
+        ("response", "127.0.0.1", "HTTP/1.0"),
+        ("request", "127.0.0.1", "HTTP/1.0"),
+        ("revisit", "::1", "HTTP/1.0"),
+        ("request", "::1", "HTTP/1.0"),
+        ("response", None, "HTTP/1.1"),  # neither known: no address, and HTTP/1.1
+        ("request", None, "HTTP/1.1"),
+    ]
+
+
+def test_http_protocol_names_the_version_as_a_status_line_does() -> None:
+    assert [http_protocol(p) for p in ("HTTP/1.0", "http/1.1", "h2", "HTTP/2.0", None, "")] == [
+        "HTTP/1.0",
+        "HTTP/1.1",
+        "HTTP/2",
+        "HTTP/2",
+        "HTTP/1.1",
+        "HTTP/1.1",
+    ]
+    with pytest.raises(ValueError, match="not an HTTP version"):
+        http_protocol("SPDY/3")
+
+
 def test_decoded_body_keeps_original_encoding_headers_under_another_name(tmp_path: Path) -> None:
     with WarcCapture(tmp_path, CRAWL) as capture:
         pointer = capture.write_exchange(URL, 200, "OK", RESPONSE_HEADERS, BODY, REQUEST_HEADERS)
@@ -183,9 +268,12 @@ def test_abort_commits_no_warc_or_index_and_the_next_capture_sets_the_part_aside
     assert [p.name for p in tmp_path.glob(".*.abandoned-*")] == [f".{CRAWL}-00001.warc.gz.abandoned-1"]
 
 
-def test_surt_is_host_reversed_lowercase_with_sorted_query() -> None:
+def test_surt_is_host_reversed_lowercase_with_sorted_query_and_no_trailing_slash() -> None:
     assert surt("http://www.Example.COM:80/Path?b=2&a=1#frag") == "com,example)/path?a=1&b=2"
     assert surt("http://example.com:8080") == "com,example:8080)/"
+    # As pywb's own index keys them: a column page's trailing slash is dropped, the root's kept.
+    assert surt("http://127.0.0.1:8000/news/yw/") == "1,0,0,127:8000)/news/yw"
+    assert surt("http://127.0.0.1:8000/") == "1,0,0,127:8000)/"
 
 
 def test_cdxj_lost_by_a_crash_after_the_warc_commit_is_rebuilt_by_the_next_capture(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ def test_demo_dir_is_cleared_only_if_it_is_an_archive(tmp_path: Path) -> None:
     old = tmp_path / "demo"
     (old / "manifests").mkdir(parents=True)
     (old / "index.json").write_text("{}")
+    (old / "ledger.jsonl").write_text("")  # every archive has one since the ledger exists
     prepare_demo_dir(old)
     assert not old.exists()
     other = tmp_path / "mine"

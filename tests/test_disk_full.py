@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import DropItem
 
 from archive.verify import verify_archive
 from archive.writer import HashingSink
@@ -160,14 +161,16 @@ def test_a_write_error_mid_crawl_aborts_every_writer_and_frees_the_archive_for_t
     pipeline.open_spider()
     assert pipeline.capture is not None
     pipeline.capture.capture("http://127.0.0.1:8123/", 200, "OK", [], b"<html>home</html>", [])  # the WARC is open
-    pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # so is quarantine/
+    with pytest.raises(DropItem):  # a skip is written to quarantine/ and goes no further
+        pipeline.process_item(SkippedUrl(article.format(1), "robots", None, "2025-01-01T00:00:00Z"))  # quarantine/ open
 
     def no_space(self: HashingSink, data: bytes) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as full:
         full.setattr(HashingSink, "write", no_space)
-        pipeline.process_item(SkippedUrl(article.format(2), "robots", None, "2025-01-01T00:00:01Z"))
+        with pytest.raises(DropItem):
+            pipeline.process_item(SkippedUrl(article.format(2), "robots", None, "2025-01-01T00:00:01Z"))
     assert pipeline.write_error is not None and pipeline.write_error.endswith("(ENOSPC)")
     pipeline.close_spider()
     assert manifests(tmp_path) == []

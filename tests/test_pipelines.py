@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from archive.manifest import SUMMARY_KEYS
+from archive.quarantine import validate_quarantine
 from archive.schema import text_sha256, validate_record
 from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
+from scraper.cleaner import MAX_BODY_BYTES, clean_page
 from scraper.cleaner.article import Article
-from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord
+from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.clean import CleanPipeline
 from scraper.pipelines.records import build_quarantine, build_record, content_sha256
 from scraper.pipelines.store import ArchivePipeline
@@ -64,7 +67,6 @@ def test_build_quarantine_entry(make_page: Callable[..., ArticlePage]) -> None:
     entry = build_quarantine(make_page(), "clean_error", "no article body", CRAWL_ID)
     assert entry["reason"] == "clean_error" and entry["detail"] == "no article body"
     assert entry["id"] == "254967"
-    from archive.quarantine import validate_quarantine
 
     assert validate_quarantine(entry) == []
 
@@ -83,6 +85,24 @@ def test_clean_pipeline_quarantines_clean_errors(
     assert not [key for key in crawler.stats.get_stats() if key.startswith("newsarchive/quarantined")]
     assert crawler.stats.get_value("newsarchive/cleaned") == 1
     assert pipeline.process_item({"other": 1}) == {"other": 1}
+
+
+def test_a_page_over_the_cleaners_limit_is_quarantined_as_too_large(make_page: Callable[..., ArticlePage]) -> None:
+    pipeline = CleanPipeline(clean_page, CRAWL_ID)
+    entry = pipeline.process_item(make_page(body=b" " * (MAX_BODY_BYTES + 1)))
+    assert isinstance(entry, QuarantineRecord)
+    assert entry.record["reason"] == "too_large" and "exceeds the cleaner's limit" in entry.record["detail"]
+
+
+def test_a_page_without_an_article_keeps_its_restored_text_in_the_quarantine(
+    make_page: Callable[..., ArticlePage],
+) -> None:
+    page = make_page(body="<html><body><p>產(chǎn)業(yè)發展</p><p>第二行</p></body></html>".encode("gbk"))
+    entry = CleanPipeline(clean_page, CRAWL_ID).process_item(page)
+    assert isinstance(entry, QuarantineRecord)
+    assert entry.record["reason"] == "clean_error"
+    assert entry.record["restored_text"] == "產業發展\n第二行"
+    assert validate_quarantine(entry.record) == []
 
 
 def test_clean_pipeline_lets_bugs_raise(make_page: Callable[..., ArticlePage]) -> None:
@@ -121,7 +141,7 @@ def run_archive(archive_pipeline: Callable[..., ArchivePipeline]) -> Callable[..
         pipeline = archive_pipeline(root, crawl_id)
         pipeline.open_spider()
         for item in items:
-            pipeline.process_item(item)
+            store(pipeline, item)
         pipeline.close_spider()
         summary = pipeline.summary()
         return {key: summary[key] for key in SUMMARY_KEYS}
@@ -140,6 +160,14 @@ def article_item(
         return ArticleRecord(build_record(make_article(text).to_dict(), page, crawl_id), page)
 
     return make
+
+
+def store(pipeline: ArchivePipeline, item: Any) -> dict[str, Any] | None:
+    """What the archive pipeline passes on for `item` (to feed exports): the record written, or None if it dropped it."""
+    try:
+        return pipeline.process_item(item)
+    except DropItem:
+        return None
 
 
 def test_archive_pipeline_writes_versions_and_manifest(
@@ -172,6 +200,29 @@ def test_archive_pipeline_writes_versions_and_manifest(
     assert outcomes == {"archived": 0, "unchanged": 0, "new_version": 1, "quarantined": 0, "skipped": 0}
     versions = sorted((r["id"], r["version"]) for r in read_jsonl(tmp_path / "articles"))
     assert versions == [("1", 1), ("254967", 1), ("254967", 2)]
+
+
+def test_archive_pipeline_passes_on_exactly_the_record_it_wrote_and_drops_the_rest(
+    tmp_path: Path,
+    archive_pipeline: Callable[..., ArchivePipeline],
+    make_page: Callable[..., ArticlePage],
+    article_item: Callable[..., ArticleRecord],
+    read_jsonl: Callable[[Path], list[dict[str, Any]]],
+) -> None:
+    pipeline = archive_pipeline(tmp_path, "feed-1")
+    pipeline.open_spider()
+    page = make_page(body=b"EMPTY")
+    passed = [
+        store(pipeline, article_item("甲", "feed-1")),
+        store(pipeline, article_item("甲", "feed-1")),  # a second copy in the same crawl
+        store(pipeline, QuarantineRecord(build_quarantine(page, "clean_error", "no article body", "feed-1"), page)),
+        store(pipeline, SkippedUrl(URL + "?x", "robots", None, "2025-01-01T00:00:00Z")),
+    ]
+    pipeline.close_spider()
+    (written,) = read_jsonl(tmp_path / "articles")
+    assert passed[0] == written and list(passed[0]) == list(written)  # the same fields in the same order
+    assert json.dumps(passed[0])  # plain JSON: no raw bytes
+    assert passed[1:] == [None, None, None]
 
 
 def test_archive_pipeline_refuses_a_used_crawl_id(tmp_path: Path, run_archive: Callable[..., dict[str, int]]) -> None:

@@ -8,8 +8,10 @@ placed in the text (finish, punctuation) -> Simplified form (OpenCC t2s). No Scr
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 
 import opencc
@@ -22,10 +24,19 @@ from scraper.cleaner.finish import finish_block, finish_line, join_blocks
 from scraper.cleaner.repair import RepairResult, repair_gbk_bytes, repair_text
 from scraper.cleaner.version import cleaner_version
 
-__all__ = ["Article", "CleanError", "article_id", "clean_page", "clean_text", "clean_text_bytes", "restore_fragment"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Article",
+    "CleanError",
+    "article_id",
+    "clean_page",
+    "clean_text",
+    "clean_text_bytes",
+    "restore_fragment",
+]
 
 ARTICLE_ID = re.compile(r"/t\d{8}_(\d+)\.s?html?$")
-MAX_BODY_BYTES = 16 * 1024 * 1024  # 100 times the largest article page; bounds the work and memory of one clean
+MAX_BODY_BYTES = 10 * 1024 * 1024  # 50 times the largest article page; bounds one clean's time and memory (docs)
 REPORTER_AFTER = re.compile(r"記者[:：\s]*(.+)$")
 NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
@@ -68,32 +79,54 @@ def clean_page(
     comes back (missing fields empty).
     """
     check_size(len(body))
-    decoded = decode_body(body, headers)
-    if decoded.gbk_bytes is not None:
-        repaired = repair_gbk_bytes(decoded.gbk_bytes)
-    else:
-        assert decoded.text is not None
-        repaired = repair_text(decoded.text)
-    return _finish(extract_html(repaired.text, url), repaired, url, decoded.charset, strict)
+    with collector_paused():
+        decoded = decode_body(body, headers)
+        if decoded.gbk_bytes is not None:
+            repaired = repair_gbk_bytes(decoded.gbk_bytes)
+        else:
+            assert decoded.text is not None
+            repaired = repair_text(decoded.text)
+        return _finish(extract_html(repaired.text, url), repaired, url, decoded.charset, strict)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a page is cleaned, then resume it.
+
+    The parse tree holds a few objects per byte, all in reference cycles, and a clean allocates
+    many more; each full collection walks them all, which made the time per byte grow with the
+    page (0.86 to 1.07 µs from 0.5 to 4 MB). Paused, it stays flat; the tree is freed when
+    collection resumes. An application that turned collection off itself is left as it was.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def clean_text(text: str, url: str | None = None, strict: bool = False) -> Article:
     """Restore an article from text captured off a page (like the seed)."""
     check_size(len(text))
-    repaired = repair_text(text)
-    return _finish(extract_text(repaired.text), repaired, url, None, strict)
+    with collector_paused():
+        repaired = repair_text(text)
+        return _finish(extract_text(repaired.text), repaired, url, None, strict)
 
 
 def clean_text_bytes(data: bytes, url: str | None = None, strict: bool = False) -> Article:
     """Restore an article from a text capture's bytes: UTF-8 or UTF-16 text, or raw GBK (every byte kept)."""
     check_size(len(data))
-    decoded = decode_text_bytes(data)
-    if decoded.gbk_bytes is not None:
-        repaired = repair_gbk_bytes(decoded.gbk_bytes)
-    else:
-        assert decoded.text is not None
-        repaired = repair_text(decoded.text)
-    return _finish(extract_text(repaired.text), repaired, url, decoded.charset, strict)
+    with collector_paused():
+        decoded = decode_text_bytes(data)
+        if decoded.gbk_bytes is not None:
+            repaired = repair_gbk_bytes(decoded.gbk_bytes)
+        else:
+            assert decoded.text is not None
+            repaired = repair_text(decoded.text)
+        return _finish(extract_text(repaired.text), repaired, url, decoded.charset, strict)
 
 
 def check_size(size: int) -> None:

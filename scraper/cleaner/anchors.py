@@ -18,6 +18,7 @@ CLOSE = "\ufdd2"
 _DIGIT_BASE = 0xFDE0  # U+FDE0-U+FDE9 spell the repair's index
 NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
 _ANCHOR = re.compile("\ufdd0([\ufde0-\ufde9]+)\ufdd1|\ufdd2")
+_DIGITS = str.maketrans({chr(_DIGIT_BASE + d): str(d) for d in range(10)})
 
 
 def wrap(index: int, restored: str) -> str:
@@ -89,25 +90,23 @@ def resolve(text: str) -> Spanned:
     """
     if OPEN not in text and CLOSE not in text:
         return Spanned(text)
-    pieces: list[str] = []
+    # split() keeps the captured index between the pieces: text, index-or-None, text, ...
+    parts = _ANCHOR.split(text)
+    pieces = [parts[0]]
     spans: list[Span] = []
     open_spans: list[Span] = []
-    length = last = 0
-    for match in _ANCHOR.finditer(text):
-        piece = NONCHARACTERS.sub("", text[last : match.start()])
-        pieces.append(piece)
-        length += len(piece)
-        last = match.end()
-        if match.group(1) is not None:
-            index = int("".join(str(ord(c) - _DIGIT_BASE) for c in match.group(1)))
-            span = Span(length, length, index)
+    length = len(parts[0])
+    for k in range(1, len(parts), 2):
+        digits = parts[k]
+        if digits is not None:
+            span = Span(length, length, int(digits.translate(_DIGITS)))
             spans.append(span)
             open_spans.append(span)
         elif open_spans:
             open_spans.pop().end = length
-    tail = NONCHARACTERS.sub("", text[last:])
-    pieces.append(tail)
-    length += len(tail)
+        piece = parts[k + 1]
+        pieces.append(piece)
+        length += len(piece)
     for span in open_spans:
         span.end = length
     return Spanned("".join(pieces), spans)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 from scraper.cleaner.charmodel import HAN, char_class, char_cost, word_successors
 from scraper.cleaner.gbk import decode_pair
@@ -62,11 +62,13 @@ def _worth_scoring(pairs: list[Pair], prev: str | None, keep: Callable[[Pair], b
     return chosen
 
 
+@lru_cache(maxsize=1 << 14)
 def trails_of(lead: int, prev: str | None) -> list[Pair]:
     """Characters whose lead is `lead` that may be the cheapest after `prev`."""
     return _worth_scoring(_tables()[0].get(lead, []), prev, lambda entry: entry[1] == lead)
 
 
+@lru_cache(maxsize=1 << 14)
 def leads_of(trail: int, prev: str | None) -> list[Pair]:
     """Characters whose trail is `trail` that may be the cheapest after `prev`."""
     return _worth_scoring(_tables()[1].get(trail, []), prev, lambda entry: entry[2] == trail)

@@ -118,6 +118,7 @@ def follow_cost(first: int | None, second: int | None) -> float:
     return _CLASS_FOLLOW_COST.get((first, second), 0.0)
 
 
+@lru_cache(maxsize=1 << 17)
 def pair_cost(prev: str | None, ch: str) -> float:
     """Cost of `ch` after `prev`: the unigram interpolated with the within-word pair estimate.
 

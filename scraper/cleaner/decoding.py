@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from scraper.cleaner.charmodel import common_chars
+
 GBK_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "csgb2312", "ms936", "windows-936"})
 _CHARSET_IN_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
@@ -23,7 +25,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 UTF16_SNIFF_BYTES = 4096
-UTF16_NUL_SHARE = 0.3  # Chinese or ASCII in UTF-16 puts a NUL in one byte of most pairs; GBK and UTF-8 text hold none
+UTF16_ORDINARY_SHARE = 0.9  # a real text's characters are nearly all common ones; a wrong decoding's are not
 
 
 @dataclass(frozen=True)
@@ -103,22 +105,34 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
     return Decoded("gbk", "detected", body, None)
 
 
+def _ordinary_share(text: str) -> float:
+    ordinary = common_chars()
+    return sum(1 for ch in text if " " <= ch < "\x7f" or ch in "\t\n\r" or ch in ordinary) / max(len(text), 1)
+
+
 def _utf16_without_bom(data: bytes) -> str | None:
-    """`utf-16-le` or `-be` when NUL bytes crowd one side of the byte pairs, else None."""
+    """`utf-16-le` or `-be` when the head reads as ordinary text that way and not as GBK, else None.
+
+    UTF-16 without a BOM has no mark of its own: Chinese in it holds few NUL bytes. It is told
+    from GBK by which reading of the first bytes gives common characters.
+    """
     head = data[:UTF16_SNIFF_BYTES]
-    pairs = len(head) // 2
-    if pairs < 2 or len(data) % 2:
+    if len(data) % 2 or len(head) < 4:
         return None
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    if odd >= UTF16_NUL_SHARE * pairs and even == 0:
-        return "utf-16-le"
-    if even >= UTF16_NUL_SHARE * pairs and odd == 0:
-        return "utf-16-be"
-    return None
+    gbk_share = _ordinary_share(head.decode("gb18030", "replace"))
+    best: tuple[float, str] | None = None
+    for name in ("utf-16-le", "utf-16-be"):
+        try:
+            share = _ordinary_share(head.decode(name))
+        except UnicodeDecodeError:
+            continue
+        if share >= UTF16_ORDINARY_SHARE and share > gbk_share and (best is None or share > best[0]):
+            best = (share, name)
+    return best[1] if best else None
 
 
 def decode_text_bytes(data: bytes) -> Decoded:
-    """How to read a page captured as text: BOM, then UTF-16 by its NULs, then UTF-8, else raw GBK.
+    """How to read a page captured as text: BOM, then UTF-8, then UTF-16 that reads as text, else raw GBK.
 
     Raw GBK stays bytes, as a page body does: the repair reads every byte.
 
@@ -128,7 +142,8 @@ def decode_text_bytes(data: bytes) -> Decoded:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return Decoded(name, "bom", None, data[len(bom) :].decode(name, "replace"))
-    utf16 = _utf16_without_bom(data)
+    # NUL bytes are valid UTF-8 but never text: with them, UTF-16 is the likelier reading.
+    utf16 = _utf16_without_bom(data) if b"\x00" in data[:UTF16_SNIFF_BYTES] or not _is_utf8(data) else None
     if utf16 is not None:
         return Decoded(utf16, "detected", None, data.decode(utf16, "replace"))
     if _is_utf8(data):

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from scraper.cleaner.anchors import strip_anchors
-from scraper.cleaner.spam import is_spam_line, remove_injected, strip_title_spam
+from scraper.cleaner.spam import injected_spam, is_spam_line, strip_title_spam
 
 NBSP = "\xa0"
 TIME_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -79,12 +79,66 @@ def split_breadcrumb(text: str) -> list[str]:
 # ---- HTML -----------------------------------------------------------------
 
 
+@dataclass
+class _Landmarks:
+    """What one walk over the tags finds: candidates for each part of the page."""
+
+    heading: Tag | None = None  # the first <h1>, else the first element of a title class
+    titled: Tag | None = None
+    crumbs: list[Tag] = field(default_factory=list)
+    byline: Tag | None = None
+    body_divs: list[Tag] = field(default_factory=list)
+    divs: list[Tag] = field(default_factory=list)
+    dropped: list[Tag] = field(default_factory=list)  # injected junk, outermost only
+
+
+def _classes(tag: Tag) -> str:
+    value = tag.get("class")
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _walk(soup: BeautifulSoup, spam: list[str]) -> _Landmarks:
+    """One pass over every tag: injected junk dropped (its spam text kept), landmarks noted."""
+    found = _Landmarks()
+    dropped: set[int] = set()  # ids of dropped tags: their descendants come later in the walk
+    for tag in soup.find_all(True):
+        if id(tag.parent) in dropped:
+            dropped.add(id(tag))
+            continue
+        drop, text = injected_spam(tag)
+        if text is not None:
+            spam.append(text)
+        if drop:
+            dropped.add(id(tag))
+            found.dropped.append(tag)
+            continue
+        classes = _classes(tag)
+        if tag.name == "h1" and found.heading is None:
+            found.heading = tag
+        if classes:
+            if found.titled is None and TITLE_CLASSES.search(classes):
+                found.titled = tag
+            if BREADCRUMB_CLASSES.search(classes):
+                found.crumbs.append(tag)
+            if found.byline is None and BYLINE_CLASSES.search(classes):
+                found.byline = tag
+        if tag.name == "div":
+            found.divs.append(tag)
+            if classes and BODY_CLASSES.search(classes):
+                found.body_divs.append(tag)
+    return found
+
+
 def extract_html(html: str, url: str | None = None) -> Extracted:
     soup = BeautifulSoup(html, "lxml")
-    found = Extracted(spam=remove_injected(soup))
+    spam: list[str] = []
+    marks = _walk(soup, spam)
+    for tag in marks.dropped:
+        tag.decompose()
+    found = Extracted(spam=spam)
     body = soup.body or soup
-    found.title = _html_title(soup)
-    crumb = _breadcrumb_element(body)
+    found.title = _html_title(soup, marks)
+    crumb = _breadcrumb_element(body, marks.crumbs)
     if crumb is not None:
         found.breadcrumb = split_breadcrumb(crumb.get_text())
     page_text = body.get_text("\n")
@@ -92,29 +146,28 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     found.published = published_iso(visible)
     source = SOURCE_PATTERN.search(visible)
     found.source = source.group(1) if source else None
-    byline = body.find(class_=BYLINE_CLASSES)
-    found.byline = _visible(byline.get_text(" ")) if isinstance(byline, Tag) else None
-    container = _content_element(body)
+    found.byline = _visible(marks.byline.get_text(" ")) if marks.byline is not None else None
+    container = _content_element(marks)
     if container is None:
         found.layout = "generic"
-        found.blocks, spam = _generic_blocks(page_text)
+        found.blocks, spam_lines = _generic_blocks(page_text)
     else:
         found.blocks = _html_blocks(container, url)
-        spam = _spam_lines(page_text)
-    found.spam.extend(spam)
+        spam_lines = _spam_lines(page_text)
+    found.spam.extend(spam_lines)
     return found
 
 
-def _html_title(soup: BeautifulSoup) -> str:
-    heading = soup.find("h1") or soup.find(class_=TITLE_CLASSES)
-    if isinstance(heading, Tag) and _visible(heading.get_text()):
+def _html_title(soup: BeautifulSoup, marks: _Landmarks) -> str:
+    heading = marks.heading or marks.titled
+    if heading is not None and _visible(heading.get_text()):
         return _visible(heading.get_text())
     return strip_title_spam(strip_anchors(soup.title.get_text())) if soup.title else ""
 
 
-def _breadcrumb_element(body: Tag) -> Tag | None:
+def _breadcrumb_element(body: Tag, crumbs: list[Tag]) -> Tag | None:
     """The element holding `首頁 > ...`: found from its text, a few levels up at most (linear in the page)."""
-    for tag in body.find_all(class_=BREADCRUMB_CLASSES):
+    for tag in crumbs:
         if HOME.search(strip_anchors(tag.get_text())):
             return tag
     for string in body.find_all(string=HOME):
@@ -131,32 +184,64 @@ def _breadcrumb_element(body: Tag) -> Tag | None:
     return None
 
 
-def _paragraph_counts(body: Tag) -> dict[int, int]:
-    """`<p>` descendants of every element, by id(): one pass from the leaves up, so deep nesting stays linear."""
+def _direct_paragraphs(tag: Tag) -> int:
+    return sum(1 for child in tag.children if isinstance(child, Tag) and child.name == "p")
+
+
+def _content_element(marks: _Landmarks) -> Tag | None:
+    """The body: the div of a body class holding the most paragraphs, else the div with most of them.
+
+    Nested candidates are counted from the innermost out, so deep nesting stays linear.
+    """
+    candidates = marks.body_divs
+    if not candidates:
+        candidates = [t for t in marks.divs if _direct_paragraphs(t) >= 2]
+    counts = _nested_paragraph_counts(candidates)
+    candidates = [t for t in candidates if counts[id(t)]]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda t: counts[id(t)])
+
+
+def _nested_paragraph_counts(candidates: list[Tag]) -> dict[int, int]:
+    """`<p>` descendants of each candidate, reusing the count of a candidate nested inside another."""
     counts: dict[int, int] = {}
-    for element in reversed(body.find_all(True)):
-        own = sum(counts.get(id(child), 0) for child in element.children if isinstance(child, Tag))
-        counts[id(element)] = own + (1 if element.name == "p" else 0)
+    wanted = {id(t) for t in candidates}
+    for tag in reversed(candidates):  # document order reversed: inner candidates first
+        total = 0
+        stack = list(tag.children)
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, Tag):
+                continue
+            if id(node) in counts and id(node) in wanted:
+                total += counts[id(node)]
+                continue
+            if node.name == "p":
+                total += 1
+            stack.extend(node.children)
+        counts[id(tag)] = total
     return counts
 
 
-def _content_element(body: Tag) -> Tag | None:
-    counts = _paragraph_counts(body)
-    divs = body.find_all("div")
-    candidates = [t for t in divs if BODY_CLASSES.search(" ".join(t.get("class") or [])) and counts.get(id(t))]
-    if not candidates:
-        candidates = [t for t in divs if sum(1 for c in t.children if isinstance(c, Tag) and c.name == "p") >= 2]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda t: counts.get(id(t), 0))
+def _first_descendants(para: Tag) -> tuple[Tag | None, Tag | None]:
+    """The first <img> and the first <strong>/<b> inside a paragraph, in one walk."""
+    image = strong = None
+    for node in para.descendants:
+        if isinstance(node, Tag):
+            if image is None and node.name == "img":
+                image = node
+            elif strong is None and node.name in ("strong", "b"):
+                strong = node
+    return image, strong
 
 
 def _html_blocks(container: Tag, url: str | None) -> list[Block]:
     blocks: list[Block] = []
     after_image = False
     for para in container.find_all("p"):
-        image = para.find("img")
-        if isinstance(image, Tag):
+        image, strong = _first_descendants(para)
+        if image is not None:
             src = image.get("src")
             src_text = str(src) if src else None
             blocks.append(Block("image", "", urljoin(url, src_text) if url and src_text else src_text))
@@ -166,8 +251,7 @@ def _html_blocks(container: Tag, url: str | None) -> list[Block]:
         visible = _visible(text)
         if not visible:
             continue
-        strong = para.find(["strong", "b"])
-        if isinstance(strong, Tag) and _visible(strong.get_text()) == visible:
+        if strong is not None and _visible(strong.get_text()) == visible:
             blocks.append(Block("subheading", text))
         elif after_image and len(visible) <= MAX_CAPTION_CHARS:
             blocks.append(Block("caption", text))

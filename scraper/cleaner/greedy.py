@@ -35,7 +35,7 @@ def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) ->
     i, n = 0, len(tokens)
     while i < n:
         t = tokens[i]
-        if not isinstance(t, int) or t < 0:
+        if not isinstance(t, int):
             return None  # a lost byte or a whole character: the lattice's work
         if t in (LEFT_PAREN, FULLWIDTH_ROW):
             found = match_reading(tokens, i)

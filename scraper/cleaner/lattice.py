@@ -37,7 +37,6 @@ FULLWIDTH_ROW = 0xA3  # GBK row A3 holds the full-width forms of ASCII: `（` is
 PINYIN_ROW = 0xA8  # GBK row A8 holds the tone-marked vowels readings are spelled with
 SYMBOL_ROW = 0xA1  # GBK row A1 holds Chinese punctuation (`。` is A1 A3)
 FIRST_HAN_LEAD = 0xB0  # leads from B0 on start Han characters
-QMARK = -1  # a `?` of server-decoded text: a literal question mark or a byte the server lost
 UNKNOWN_LEAD = "lost"  # state: a lead byte was lost and is still unknown
 
 
@@ -48,7 +47,15 @@ class Marker:
     reason: str
 
 
-Token = int | str | Marker
+class QuestionMark:
+    """The token of a `?` in server-decoded text: a literal question mark, or a byte the server lost."""
+
+    def __repr__(self) -> str:
+        return "QMARK"
+
+
+QMARK = QuestionMark()
+Token = int | str | Marker | QuestionMark  # int: a known byte; str: a character outside GBK, passed whole
 
 # Penalties are in the character model's units (negative log shares): a repair
 # must buy back its cost through the common characters it makes appear.
@@ -183,7 +190,7 @@ def _byte(tokens: list[Token], i: int) -> int | None:
     if i >= len(tokens):
         return None
     t = tokens[i]
-    return t if isinstance(t, int) and t >= 0 else None
+    return t if isinstance(t, int) else None
 
 
 def _is_pair(tokens: list[Token], i: int, lead: int, trail: int) -> bool:
@@ -438,7 +445,7 @@ def from_aligned(lattice: Lattice, i: int, node: _Node) -> None:
         lattice.push(i + 1, None, _Node(node.cost + MARKER_COST, node, t, None))
     elif isinstance(t, str):
         lattice.push(i + 1, None, _Node(node.cost + ASCII_COST, node, t, None))
-    elif t == QMARK:
+    elif isinstance(t, QuestionMark):
         _question_mark(lattice, i, node)
     elif (t in (LEFT_PAREN, FULLWIDTH_ROW)) and _reading_after_char(lattice, i, node):
         return
@@ -462,7 +469,7 @@ def _question_mark(lattice: Lattice, i: int, node: _Node) -> None:
         extra = QMARK_BEFORE_QMARK_COST
     elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS):
         extra = QMARK_BEFORE_SWAPPED_COST
-    elif isinstance(after, int) and 0 <= after < 0x80 and chr(after).isalnum():
+    elif isinstance(after, int) and after < 0x80 and chr(after).isalnum():
         extra = QMARK_BEFORE_ALNUM_COST
     lattice.push(i + 1, None, _Node(node.cost + char_cost("？") + extra, node, "?", None))
     lattice.push(i + 1, UNKNOWN_LEAD, _Node(node.cost + LOST_BYTE_PENALTY, node, "", node.last))
@@ -470,7 +477,7 @@ def _question_mark(lattice: Lattice, i: int, node: _Node) -> None:
 
 
 def _is_lost(token: Token) -> bool:
-    return token == QMARK or isinstance(token, Marker)
+    return isinstance(token, QuestionMark | Marker)
 
 
 def _lost_char_with_reading(lattice: Lattice, i: int, node: _Node) -> None:
@@ -531,7 +538,7 @@ def _ascii_cost(lattice: Lattice, i: int, node: _Node) -> float:
     if node.last is None or not (isinstance(t, int) and chr(t).isalpha()):
         return ASCII_COST
     after = lattice.after(i + 1)
-    if isinstance(after, int) and after >= 0 and is_lead(after):
+    if isinstance(after, int) and is_lead(after):
         return ASCII_COST + LONE_LETTER_COST
     return ASCII_COST + LATIN_START_COST
 
@@ -544,7 +551,7 @@ def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
     t = lattice.tokens[i]
     if t == LEFT_PAREN and node.last and _straddling_reading(lattice, i, lead, node):
         return
-    if isinstance(t, int) and t >= 0 and is_trail(t):
+    if isinstance(t, int) and is_trail(t):
         ch = decode_pair(lead, t)
         if ch is not None:
             cost = pair_cost(_prev_char(node), ch)
@@ -555,14 +562,14 @@ def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
         # undamaged text must come out unchanged.
         doubt = READABLE_PAIR_PENALTY if literal is not None and not is_private_use(literal) else 0.0
         _split_fullwidth(lattice, i, node, lead, ASCII_TO_FULLWIDTH[t], doubt)
-    if t == QMARK:
+    if isinstance(t, QuestionMark):
         _split_fullwidth(lattice, i, node, lead, ASCII_TO_FULLWIDTH[ord("?")])
         if not _lost_trail_with_reading(lattice, i, node, lead):
             _lost_trail(lattice, i, node, lead)
         return
     if isinstance(t, int) and 0x30 <= t <= 0x39 and _four_byte(lattice, i, lead, node):
         return
-    if not (isinstance(t, int) and t >= 0 and (is_trail(t) or t in ASCII_TO_FULLWIDTH)):
+    if not (isinstance(t, int) and (is_trail(t) or t in ASCII_TO_FULLWIDTH)):
         orphan = _Node(node.cost + MARKER_COST, node, Marker("lead byte without its trail"), None)
         from_aligned(lattice, i, orphan)
 
@@ -586,7 +593,7 @@ def _split_fullwidth(lattice: Lattice, i: int, node: _Node, lead: int, pair: byt
 
 
 def _four_byte(lattice: Lattice, i: int, lead: int, node: _Node) -> bool:
-    raw = bytes([lead, *[t for t in lattice.tokens[i : i + 3] if isinstance(t, int) and t >= 0]])
+    raw = bytes([lead, *[t for t in lattice.tokens[i : i + 3] if isinstance(t, int)]])
     if len(raw) != 4:
         return False
     try:
@@ -648,7 +655,7 @@ def _after_lost_byte(lattice: Lattice, i: int, node: _Node) -> None:
 def from_lost_lead(lattice: Lattice, i: int, node: _Node) -> None:
     """A lead byte was lost: the model picks it where a swap or a reading pins its pair."""
     t = lattice.tokens[i]
-    swapped = ord("?") if t == QMARK else t  # `??`: a lost byte, then a swapped `？` (A3 BF)
+    swapped = ord("?") if isinstance(t, QuestionMark) else t  # `??`: a lost byte, then a swapped `？` (A3 BF)
     if isinstance(swapped, int) and swapped in ASCII_TO_FULLWIDTH:
         pair = ASCII_TO_FULLWIDTH[swapped]
         candidates = leads_of(pair[0], _prev_char(node))

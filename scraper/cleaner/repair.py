@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scraper.cleaner.anchors import NONCHARACTERS, strip_anchors, wrap
+from scraper.cleaner.article import CleanError
 from scraper.cleaner.greedy import solve_greedy
 from scraper.cleaner.lattice import Marker, Token, solve, tokens_from_bytes, tokens_from_text
-from scraper.cleaner.sites import READING, Reading, WindowPlanner, ordinary_pattern, scan
+from scraper.cleaner.sites import READING, Reading, WindowPlanner, count_suspects, ordinary_pattern, scan
 
 MARKER = "\ufffd"
+JUNK_MIN_CHARS = 2000  # below this, even a damaged fragment is cheap to try
+JUNK_SHARE = 0.3  # the replica's worst pages hold 3% suspect characters; random bytes about 60%
 MAX_GROWTHS = 8  # a window grows to later boundaries this often at most: damage runs are short
 
 
@@ -91,9 +94,7 @@ class _Builder:
         original = self.text[start:end]
         before = self._restored_tail()
         tokens = self.tokens_of(original)
-        # Raw bytes only: in server-decoded text a lost byte can hide behind ordinary characters.
-        quick = solve_greedy(tokens, before, ordinary_pattern()) if self.tokens_of is _raw_tokens else None
-        solution = quick or solve(tokens, before)
+        solution = solve_greedy(tokens, before, ordinary_pattern()) or solve(tokens, before)
         growths = 0
         while solution.open_end and end < len(self.text) and growths < MAX_GROWTHS:
             end, growths = grow(end), growths + 1
@@ -199,9 +200,24 @@ def _entry(original: str, restored: str, reasons: list[str], choices: list[dict[
     return RepairEntry("bytes", shown, candidates=weighed[0] if weighed else None)
 
 
+def check_not_junk(text: str) -> None:
+    """Refuse input that is mostly damage: random bytes are no page, and repairing them costs without end.
+
+    >>> check_not_junk("產業發展" * 1000)
+    """
+    suspect = count_suspects(text, server_decoded=False)  # non-ASCII ones only: a `?` is ASCII
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii >= JUNK_MIN_CHARS and suspect > JUNK_SHARE * non_ascii:
+        raise CleanError(
+            f"not a page of Chinese text: {suspect:,} of its {non_ascii:,} non-ASCII characters are "
+            "lost bytes, unlikely or private-use characters"
+        )
+
+
 def _repair(text: str, server_decoded: bool, tokens_of: Callable[[str], list[Token]]) -> RepairResult:
     # Noncharacters are never text; the anchors are made of them, so none may come from the page.
     text = NONCHARACTERS.sub(MARKER, text)
+    check_not_junk(text)
     found = scan(text, server_decoded)
     simple = [r for r in found.readings if r.simple]
     planner = WindowPlanner(text, found, server_decoded)

@@ -57,6 +57,11 @@ def ordinary_pattern() -> re.Pattern[str]:
     return re.compile(f"[{escaped}\x00-\x7f]*")
 
 
+def count_suspects(text: str, server_decoded: bool) -> int:
+    """How many characters of `text` are sites: lost bytes, private-use, unlikely characters."""
+    return _suspect_pattern(server_decoded).subn("", text)[1]
+
+
 def _is_error(ch: str, server_decoded: bool) -> bool:
     return "\udc80" <= ch <= "\udcff" or ch == "\ufffd" or (server_decoded and ch == "?")
 

@@ -75,24 +75,44 @@ def strip_title_spam(title: str) -> str:
     return tail.strip() if sep and is_spam_line(head, at_top=True) else title.strip()
 
 
-def remove_injected(soup: BeautifulSoup) -> list[str]:
-    """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went.
+INJECTED_TAGS = frozenset({"script", "noscript", "style", "iframe"})
+_SPAM_META = re.compile("^(keywords|description)$", re.I)
 
-    Only redirect scripts, hidden link blocks and keyword `<meta>` count as spam; other scripts go silently.
+
+def injected_spam(tag: Tag) -> tuple[bool, str | None]:
+    """Whether `tag` is injected junk to drop, and the spam text it carries, if it counts as spam.
+
+    Scripts, styles and hidden blocks go; redirect scripts, hidden link farms and keyword
+    `<meta>` count as spam (a `<meta>` stays: it holds no text).
     """
+    if tag.name in INJECTED_TAGS:
+        text = tag.get_text()
+        return True, text.strip() if tag.name != "style" and tag.name != "iframe" and _REDIRECT.search(text) else None
+    if _is_hidden(tag):
+        return True, " ".join(tag.get_text(" ").split()) if tag.find("a") is not None else None
+    if tag.name == "meta" and _SPAM_META.match(str(tag.get("name", ""))):
+        content = str(tag.get("content", ""))
+        return False, content if is_spam_line(content, at_top=True) else None
+    return False, None
+
+
+def remove_injected(soup: BeautifulSoup) -> list[str]:
+    """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went."""
     spam: list[str] = []
-    for tag in soup.find_all(["script", "noscript", "style", "iframe"]):
-        if tag.name in ("script", "noscript") and _REDIRECT.search(tag.get_text()):
-            spam.append(tag.get_text().strip())
+    dropped: list[Tag] = []
+    gone: set[int] = set()
+    for tag in soup.find_all(True):
+        if id(tag.parent) in gone:  # inside a dropped block
+            gone.add(id(tag))
+            continue
+        drop, text = injected_spam(tag)
+        if text is not None:
+            spam.append(text)
+        if drop:
+            gone.add(id(tag))
+            dropped.append(tag)
+    for tag in dropped:
         tag.decompose()
-    for tag in soup.find_all(_is_hidden):
-        if tag.find("a") is not None:
-            spam.append(" ".join(tag.get_text(" ").split()))
-        tag.decompose()
-    for meta in soup.find_all("meta", attrs={"name": re.compile("^(keywords|description)$", re.I)}):
-        content = str(meta.get("content", ""))
-        if is_spam_line(content, at_top=True):
-            spam.append(content)
     return spam
 
 

@@ -4,14 +4,17 @@ It keeps where each article response went until the article's item arrives, so t
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from archive.index import ArchiveIndex
-from archive.warc import WarcCapture, WarcPointer, payload_digest
+from archive.warc import CAPTURE_READ_ERRORS, WarcCapture, WarcPointer, payload_digest
 from scraper.headers import header_pairs, reason_phrase
 from scraper.items import ArticlePage
 from scraper.summary import Counters, Stat
 from scraper.urls import strict_article_id
+
+logger = logging.getLogger(__name__)
 
 
 def pointer_fields(pointer: WarcPointer | None) -> dict[str, Any]:
@@ -53,6 +56,8 @@ class RawCapture:
             response.body,
             header_pairs(request.headers),
             request.method,
+            protocol=response.protocol,
+            ip_address=str(response.ip_address) if response.ip_address is not None else None,
         )
         if strict_article_id(response.url) is not None:
             self._pointers[response.url] = pointer
@@ -67,10 +72,14 @@ class RawCapture:
         request_headers: list[tuple[str, str]],
         method: str = "GET",
         date: str | None = None,
+        *,
+        protocol: str | None = None,
+        ip_address: str | None = None,
     ) -> WarcPointer:
         """Write a response record, or a revisit when the archived latest version of this article has the same body.
 
-        Returns the pointer to the response record that holds `body` (for a revisit: the original).
+        Returns the pointer to the response record that holds `body` (for a revisit: the original). `protocol` is the
+        HTTP version the server answered in and `ip_address` its address, where the download handler knows them.
         """
         ident = strict_article_id(url)
         entry = self.index.get(ident) if ident is not None else None
@@ -90,16 +99,39 @@ class RawCapture:
                 request_headers,
                 entry.warc_record_id,
                 entry.url,
-                entry.fetched_at or "",
+                self.original_date(entry.warc_file, entry.warc_offset, entry.fetched_at),
                 payload_digest(body),
                 method,
                 date=date,
+                protocol=protocol,
+                ip_address=ip_address,
             )
             self.counters.add(Stat.WARC_REVISITS)
             return WarcPointer(entry.warc_file, entry.warc_record_id, entry.warc_offset)
-        pointer = self.warc.write_exchange(url, status, reason, headers, body, request_headers, method, date=date)
+        pointer = self.warc.write_exchange(
+            url,
+            status,
+            reason,
+            headers,
+            body,
+            request_headers,
+            method,
+            date=date,
+            protocol=protocol,
+            ip_address=ip_address,
+        )
         self.counters.add(Stat.WARC_RESPONSES)
         return pointer
+
+    def original_date(self, warc_file: str, offset: int, fetched_at: str | None) -> str:
+        """The WARC-Date of the response a revisit refers to; its record's fetched_at if that WARC cannot be read."""
+        try:
+            return self.warc.date_of(warc_file, offset)
+        except CAPTURE_READ_ERRORS as exc:
+            logger.warning(
+                "cannot read the WARC-Date of %s:%d (%s); the revisit refers to fetched_at", warc_file, offset, exc
+            )
+            return fetched_at or ""
 
     def pointer_for(self, page: ArticlePage) -> WarcPointer:
         """Where the page's body is: captured when it was downloaded, or now (a page that came without a download)."""

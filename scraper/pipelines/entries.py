@@ -45,34 +45,38 @@ class EntryWriter:
         self.counters = counters
         self._ids_this_crawl: set[str] = set()
 
-    def write(self, item: Any) -> None:
-        """Write the entry of an ArticleRecord, a QuarantineRecord or a SkippedUrl; other items pass untouched."""
+    def write(self, item: Any) -> dict[str, Any] | None:
+        """Write the entry of an ArticleRecord, a QuarantineRecord or a SkippedUrl (other items are left alone);
+        the record if one was written to articles/, else None."""
         if isinstance(item, ArticleRecord):
-            self.write_article(item)
-        elif isinstance(item, QuarantineRecord):
+            return item.record if self.write_article(item) else None
+        if isinstance(item, QuarantineRecord):
             self.write_quarantined(item)
         elif isinstance(item, SkippedUrl):
             self.write_skip(item)
+        return None
 
-    def write_article(self, item: ArticleRecord) -> None:
-        """A record ValidatePipeline passed: written if new or changed; a writer refusing it now is a bug, and raises."""
+    def write_article(self, item: ArticleRecord) -> bool:
+        """A record ValidatePipeline passed: written if new or changed (True); a writer refusing it now is a bug, and
+        raises."""
         record = item.record
         if self.capture is not None and item.page is not None:
             record.update(pointer_fields(self.capture.pointer_for(item.page)))
         ident = record["id"]
         if ident in self._ids_this_crawl:
             self.counters.add(Stat.SKIPPED, reason="duplicate")
-            return
+            return False
         self._ids_this_crawl.add(ident)
         decision, version = self.index.decide(ident, record["text_sha256"])
         if decision == UNCHANGED:
             self.counters.add(Stat.UNCHANGED)
-            return
+            return False
         record["version"] = version
         self.articles.write(record)
         # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
         self.index.add_record(record, self.articles.current_name)
         self.counters.add(Stat.ARCHIVED if decision == NEW else Stat.NEW_VERSION)
+        return True
 
     def write_quarantined(self, item: QuarantineRecord) -> None:
         if self.capture is not None and item.page is not None:

@@ -7,17 +7,13 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from archive.schema import FIELD_ORDER, SCHEMA_VERSION, text_sha256
+from archive.schema import ARTICLE_FIELDS, SCHEMA_VERSION, text_sha256
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.urls import strict_article_id
 
 # Reasons of skip entries in quarantine/ start with this, so that they read apart from quarantined pages
 # even where the `outcome` field is not looked at.
 SKIP_PREFIX = "skipped:"
-
-# Fields copied from the cleaner's Article.to_dict() into the record as they are: the
-# archive's field order from `title` to `cleaner_version`.
-ARTICLE_FIELDS = FIELD_ORDER[FIELD_ORDER.index("title") : FIELD_ORDER.index("cleaner_version") + 1]
 
 
 def content_sha256(body: bytes) -> str:

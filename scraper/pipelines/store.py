@@ -13,6 +13,7 @@ from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
@@ -22,6 +23,7 @@ from archive.layout import ArchiveLayout, check_name, utc_now_iso
 from archive.ledger import STARTED, append_event
 from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
+from archive.schema import normalize_record
 from archive.warc import WarcCapture
 from archive.writer import DirectoryBusyError, JsonlWriter
 from scraper.pipelines.capture import RawCapture
@@ -78,7 +80,8 @@ class ArchiveOptions:
 
 class ArchivePipeline:
     """ArticleRecord, QuarantineRecord and SkippedUrl -> their entries in the archive (EntryWriter says which);
-    every response the engine receives -> the WARC, through the `response_received` signal (RawCapture).
+    every response the engine receives -> the WARC, through the `response_received` signal (RawCapture). The record
+    written to articles/ goes on to feed exports (`scrapy crawl -o`); every other item ends here.
 
     The commit order and what a write error leaves behind are in docs/archive.md ("Commit order", "Write errors"):
     on an OSError the crawl stops with close reason `archive_write_error`, the stat `newsarchive/archive_error` says
@@ -200,14 +203,21 @@ class ArchivePipeline:
         except OSError as exc:
             self._write_failed(exc, f"the WARC capture of {response.url}")
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> dict[str, Any]:
+        """Store the item; an article record written to articles/ goes on, as written (fields in the same order),
+        to feed exports and any later pipeline. Everything else ends here (DropItem, logged at DEBUG): unchanged and
+        duplicate articles, quarantined pages and skips are counted in the manifest and written to quarantine/."""
+        url = getattr(item, "url", None) or getattr(item, "record", {}).get("url")
         if self.write_error is not None or self.entries is None:  # the crawl is stopping; nothing more can be committed
-            return item
+            raise DropItem(f"not archived, the crawl is stopping: {url}", log_level="DEBUG")
         try:
-            self.entries.write(item)
+            written = self.entries.write(item)
         except OSError as exc:
-            self._write_failed(exc, f"the entry for {getattr(item, 'url', None) or item.record.get('url')}")
-        return item
+            self._write_failed(exc, f"the entry for {url}")
+        else:
+            if written is not None:
+                return normalize_record(written)
+        raise DropItem(f"no article record written for {url} (see the crawl summary)", log_level="DEBUG")
 
     def close_spider(self) -> None:
         if not self._opened:
