@@ -35,6 +35,9 @@ from scraper.pipelines.store import ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
 from scraper.spiders.portal import PortalSpider
 
+# --doctest-modules (pyproject.toml) imports every module under tests/ to look for doctests; pywb_serve.py is a script
+# that patches the whole process with gevent when imported (the pywb fixture runs it in a subprocess of its own).
+collect_ignore = ["pywb_serve.py"]
 BROWSE_DATA = Path(__file__).parent / "data" / "browse" / "damaged_article.json"
 PYWB_SERVE = Path(__file__).parent / "pywb_serve.py"
 PYWB_START_TIMEOUT = 60  # seconds; pywb loads its templates and indexes first
