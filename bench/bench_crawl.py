@@ -86,8 +86,14 @@ def crawl(articles: int) -> dict[str, Any]:
         raise SystemExit(f"the crawl of {articles} articles failed:\n{stdout}\n{stderr[-2000:]}")
     requests = int(re.search(r"HTTP requests\s+(\d+)", stdout).group(1))  # type: ignore[union-attr]
     archived = int(re.search(r"archived\s+(\d+)", stdout).group(1))  # type: ignore[union-attr]
-    return {"articles": articles, "archived": archived, "requests": requests, "seconds": seconds,
-            "pages_per_second": requests / seconds, "peak_rss_mb": peak / 2**20}
+    return {
+        "articles": articles,
+        "archived": archived,
+        "requests": requests,
+        "seconds": seconds,
+        "pages_per_second": requests / seconds,
+        "peak_rss_mb": peak / 2**20,
+    }
 
 
 def cleaner_alone(pages: int) -> dict[str, float]:
@@ -98,7 +104,11 @@ def cleaner_alone(pages: int) -> dict[str, float]:
     newsarchive_text(corpus[0])  # tables loaded outside the measurement
     _, ours = timed(newsarchive_text, corpus)
     _, theirs = timed(trafilatura_text, corpus)
-    return {"pages": pages, "newsarchive_pages_per_second": pages / ours, "trafilatura_pages_per_second": pages / theirs}
+    return {
+        "pages": pages,
+        "newsarchive_pages_per_second": pages / ours,
+        "trafilatura_pages_per_second": pages / theirs,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,15 +132,27 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows = [
         ("`scrapy bench` (reference)", f"{reference:.1f} pages/s", "1.00x"),
-        (f"full crawl, {args.articles:,} replica articles", f"{throughput['pages_per_second']:.1f} pages/s",
-         f"{result['crawl_vs_scrapy_bench']:.2f}x"),
-        (f"cleaner alone, {args.cleaner_pages} pages", f"{alone['newsarchive_pages_per_second']:.1f} pages/s",
-         f"{alone['newsarchive_pages_per_second'] / alone['trafilatura_pages_per_second']:.2f}x trafilatura"),
+        (
+            f"full crawl, {args.articles:,} replica articles",
+            f"{throughput['pages_per_second']:.1f} pages/s",
+            f"{result['crawl_vs_scrapy_bench']:.2f}x",
+        ),
+        (
+            f"cleaner alone, {args.cleaner_pages} pages",
+            f"{alone['newsarchive_pages_per_second']:.1f} pages/s",
+            f"{alone['newsarchive_pages_per_second'] / alone['trafilatura_pages_per_second']:.2f}x trafilatura",
+        ),
         ("trafilatura `bare_extraction`, same pages", f"{alone['trafilatura_pages_per_second']:.1f} pages/s", ""),
     ]
     first = memory[0]["peak_rss_mb"]
-    rows += [(f"crawl peak RSS, {m['articles']:,} articles", f"{m['peak_rss_mb']:.0f} MB",
-              f"{m['peak_rss_mb'] / first:.2f}x") for m in memory]
+    rows += [
+        (
+            f"crawl peak RSS, {m['articles']:,} articles",
+            f"{m['peak_rss_mb']:.0f} MB",
+            f"{m['peak_rss_mb'] / first:.2f}x",
+        )
+        for m in memory
+    ]
     print(f"Measured {result['when']} on {result['machine']}")
     print("| measure | value | ratio |\n|---|---:|---:|")
     for row in rows:
