@@ -5,7 +5,7 @@ Plain dataclasses, no Scrapy: the pipelines turn them into archive records.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -58,6 +58,14 @@ class CleaningReport:
     unrecoverable: list[Unrecoverable] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        report = {f.name: getattr(self, f.name) for f in fields(self)}
+        report["model_choices"] = [dict(choice) for choice in self.model_choices]
+        report["unrecoverable"] = [{"offset": u.offset, "reason": u.reason} for u in self.unrecoverable]
+        report["unrecoverable_count"] = len(self.unrecoverable)
+        report["repairs"] = [_repair_dict(r) for r in self.repairs]
+        return report
+
 
 @dataclass
 class Image:
@@ -88,14 +96,25 @@ class Article:
     cleaner_version: str
 
     def to_dict(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["cleaning"]["unrecoverable_count"] = len(self.cleaning.unrecoverable)
-        record["cleaning"]["repairs"] = [_repair_dict(r) for r in self.cleaning.repairs]
+        """The article as plain JSON values, in field order (built directly: `asdict` deep-copies
+        every one of a page's hundreds of repairs, which cost more than cleaning it)."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["reporters"] = list(self.reporters)
+        record["breadcrumb"] = list(self.breadcrumb)
+        record["paragraphs"] = list(self.paragraphs)
+        record["subheadings"] = list(self.subheadings)
+        record["images"] = [{"url": image.url, "caption": image.caption} for image in self.images]
+        record["cleaning"] = self.cleaning.to_dict()
         return record
 
 
 def _repair_dict(repair: Repair) -> dict[str, Any]:
-    entry = asdict(repair)
-    if entry["candidates"] is None:
-        del entry["candidates"]
+    entry: dict[str, Any] = {
+        "kind": repair.kind,
+        "offset": repair.offset,
+        "length": repair.length,
+        "original": repair.original,
+    }
+    if repair.candidates is not None:
+        entry["candidates"] = list(repair.candidates)
     return entry

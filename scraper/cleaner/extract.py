@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from scraper.cleaner.anchors import strip_anchors
-from scraper.cleaner.spam import injected_spam, is_spam_line, strip_title_spam
+from scraper.cleaner.spam import is_spam_line, kept_tags, strip_title_spam
 
 NBSP = "\xa0"
 TIME_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -100,18 +100,7 @@ def _classes(tag: Tag) -> str:
 def _walk(soup: BeautifulSoup, spam: list[str]) -> _Landmarks:
     """One pass over every tag: injected junk dropped (its spam text kept), landmarks noted."""
     found = _Landmarks()
-    dropped: set[int] = set()  # ids of dropped tags: their descendants come later in the walk
-    for tag in soup.find_all(True):
-        if id(tag.parent) in dropped:
-            dropped.add(id(tag))
-            continue
-        drop, text = injected_spam(tag)
-        if text is not None:
-            spam.append(text)
-        if drop:
-            dropped.add(id(tag))
-            found.dropped.append(tag)
-            continue
+    for tag in kept_tags(soup, spam, found.dropped):
         classes = _classes(tag)
         if tag.name == "h1" and found.heading is None:
             found.heading = tag

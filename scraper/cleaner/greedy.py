@@ -1,7 +1,7 @@
 """The obvious repair of a window, tried before the lattice: one path, no model, checked after.
 
-Readings that name the bytes before them go; a lead byte left without a trail takes back the
-full-width pair an ASCII byte stood for. The result is taken only if every character it yields is
+Readings that name the bytes before them go; a lead byte left without a trail (or paired into a
+private-use character) takes back the full-width pair an ASCII byte stood for. The result is taken only if every character it yields is
 an ordinary one; anything else (a lost byte, a choice to weigh) goes to the lattice.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_trail
+from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_private_use, is_trail
 from scraper.cleaner.lattice import (
     FULLWIDTH_ROW,
     LEFT_PAREN,
@@ -59,7 +59,9 @@ def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) ->
             continue
         literal = decode_pair(pending, t) if is_trail(t) else None
         swapped = decode_pair(pending, FULLWIDTH_ROW) if t in ASCII_TO_FULLWIDTH else None
-        if swapped is not None and (literal is None or not ordinary.fullmatch(literal)):
+        if literal is not None and not is_private_use(literal) and not ordinary.fullmatch(literal):
+            return None  # a rare but real character (癥 is B0 59): whether it is a swap, the model weighs
+        if swapped is not None and (literal is None or is_private_use(literal)):
             out.append(swapped)
             last = bytes((pending, FULLWIDTH_ROW))
             report.mojibake_runs += 1

@@ -7,6 +7,7 @@ a real title with one keyword-like word is not a list, so it stays.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Tag
 
@@ -96,10 +97,12 @@ def injected_spam(tag: Tag) -> tuple[bool, str | None]:
     return False, None
 
 
-def remove_injected(soup: BeautifulSoup) -> list[str]:
-    """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went."""
-    spam: list[str] = []
-    dropped: list[Tag] = []
+def kept_tags(soup: BeautifulSoup, spam: list[str], dropped: list[Tag]) -> Iterator[Tag]:
+    """Every tag in document order less the injected junk and all inside it.
+
+    The junk goes to `dropped` (outermost tags only, to decompose once the walk is over: tearing
+    the tree apart while walking it would skip tags) and the spam texts to `spam`.
+    """
     gone: set[int] = set()
     for tag in soup.find_all(True):
         if id(tag.parent) in gone:  # inside a dropped block
@@ -111,6 +114,16 @@ def remove_injected(soup: BeautifulSoup) -> list[str]:
         if drop:
             gone.add(id(tag))
             dropped.append(tag)
+            continue
+        yield tag
+
+
+def remove_injected(soup: BeautifulSoup) -> list[str]:
+    """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went."""
+    spam: list[str] = []
+    dropped: list[Tag] = []
+    for _ in kept_tags(soup, spam, dropped):
+        pass
     for tag in dropped:
         tag.decompose()
     return spam
