@@ -40,6 +40,8 @@ from scraper.spiders.portal import PortalSpider
 collect_ignore = ["pywb_serve.py"]
 BROWSE_DATA = Path(__file__).parent / "data" / "browse" / "damaged_article.json"
 PYWB_SERVE = Path(__file__).parent / "pywb_serve.py"
+# pywb's own venv (the Makefile makes it): pywb pins redis 2.10.6, which the distributed crawl's scrapy-redis cannot share.
+PYWB_PYTHON = Path(__file__).resolve().parents[1] / ".venv-pywb" / "bin" / "python"
 PYWB_START_TIMEOUT = 60  # seconds; pywb loads its templates and indexes first
 PYWB_SERVING = "pywb serving at "
 # The two crawls of `crawled_archive`: the first, then one fetching every article again.
@@ -178,17 +180,19 @@ def pywb(tmp_path: Path) -> Iterator[Callable[[str, list[Path]], str]]:
     """pywb(name, files) -> URL of a pywb collection `name` made with `wb-manager init` and the given WARC files and
     CDXJ indexes copied in as they are (pywb does not index anything itself), served by pywb on loopback."""
     processes: list[subprocess.Popen[str]] = []
+    if not PYWB_PYTHON.exists():
+        pytest.fail(f"pywb is not installed in {PYWB_PYTHON.parents[1]}: run `make venv`, which puts it there")
 
     def serve(name: str, files: list[Path]) -> str:
         home = tmp_path / "pywb"
         home.mkdir(exist_ok=True)
-        manager = Path(sys.executable).with_name("wb-manager")
+        manager = PYWB_PYTHON.with_name("wb-manager")
         subprocess.run([str(manager), "init", name], cwd=home, check=True, capture_output=True, timeout=60)
         collection = home / "collections" / name
         for path in files:
             shutil.copy(path, collection / ("indexes" if path.name.endswith(".cdxj") else "archive") / path.name)
         process = subprocess.Popen(
-            [sys.executable, str(PYWB_SERVE)], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            [str(PYWB_PYTHON), str(PYWB_SERVE)], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
         processes.append(process)
         assert process.stdout is not None
