@@ -3,6 +3,7 @@ A finished line carries the SHA-256 of the manifest, so a deleted or replaced ma
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -17,6 +18,9 @@ logger = logging.getLogger(__name__)
 
 STARTED = "started"
 FINISHED = "finished"
+# A finished line that `newsarchive merge` copied from another archive names it here; the crawl's manifest records
+# that archive's ledger, not this one.
+MERGED_FROM = "merged_from"
 
 
 class LedgerError(ValueError):
@@ -31,6 +35,7 @@ class CrawlEntry:
     started_line: int | None = None
     finished_line: int | None = None
     manifest_sha256: str | None = None
+    merged_from: str | None = None  # the archive `newsarchive merge` copied the finished crawl from
 
 
 @dataclass
@@ -64,16 +69,22 @@ def event_line(event: str, crawl_id: str, at: str, **fields: Any) -> bytes:
 
 
 def append_event(root: Path | str, event: str, crawl_id: str, at: str, **fields: Any) -> None:
-    """Append one event with a single write and fsync it; the file is never rewritten."""
+    """Append one event with a single write and fsync it; the file is never rewritten.
+
+    Several writers append to one ledger (the workers of a distributed crawl, on one machine or several sharing the
+    archive over NFS). One write of a short line in append mode is atomic on a local file system, but not across the
+    clients of a network one; so each append also holds an exclusive POSIX record lock (lockf), which NFS honours
+    and which makes its clients see each other's writes, from before the write until after the fsync.
+    """
     data = event_line(event, crawl_id, at, **fields)
     path = ledger_path(root)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        # One write of a short line in append mode: a concurrent appender cannot interleave inside it.
+        fcntl.lockf(fd, fcntl.LOCK_EX)
         os.write(fd, data)
         os.fsync(fd)
     finally:
-        os.close(fd)
+        os.close(fd)  # closing releases the lock
 
 
 def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -117,15 +128,25 @@ def read_ledger(root: Path | str) -> Ledger:
         else:
             entry.finished_line = number
             entry.manifest_sha256 = value["manifest_sha256"]
+            entry.merged_from = value.get(MERGED_FROM)
     return ledger
 
 
 def ledger_state(root: Path | str) -> dict[str, Any]:
     """Size and SHA-256 of the ledger as it is now (empty if absent): a manifest keeps them, so verify can tell that
     the lines before the crawl finished were not removed or edited afterwards, and that the ledger was not deleted."""
-    path = ledger_path(root)
-    data = path.read_bytes() if path.is_file() else b""
+    data = read_locked(root)
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def read_locked(root: Path | str) -> bytes:
+    """The ledger's bytes, read under a shared lock so that no append of another writer is caught half way."""
+    path = ledger_path(root)
+    if not path.is_file():
+        return b""
+    with open(path, "rb") as handle:
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_SH)
+        return handle.read()
 
 
 def prefix_sha256(path: Path, size: int) -> str | None:

@@ -45,8 +45,9 @@ def build_manifest(
     settings: dict[str, Any],
     files: Iterable[ClosedFile | dict[str, Any]],
     summary: dict[str, int],
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest document (pure: no I/O)."""
+    """The manifest document (pure: no I/O); `extra` adds keys after the summary (e.g. `cluster`)."""
     missing = [key for key in SUMMARY_KEYS if key not in summary]
     if missing:
         raise ManifestError(f"summary lacks {', '.join(missing)}; count them during the crawl (0 if none)")
@@ -61,6 +62,7 @@ def build_manifest(
         "settings": json.loads(json.dumps(settings, default=str)),
         "files": [file_entry(item) for item in files],
         "summary": ordered_summary,
+        **(extra or {}),
     }
 
 
@@ -72,10 +74,11 @@ def write_manifest(
     settings: dict[str, Any],
     files: Iterable[ClosedFile | dict[str, Any]],
     summary: dict[str, int],
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write manifests/<crawl_id>.json atomically. Call it after every writer of the crawl is closed."""
     layout = ArchiveLayout(Path(root))
-    document = build_manifest(crawl_id, started_at, finished_at, settings, files, summary)
+    document = build_manifest(crawl_id, started_at, finished_at, settings, files, summary, extra)
     # The ledger as this crawl leaves it (its own started line included): lines removed or edited later, or the
     # whole ledger deleted, show against it.
     document["ledger"] = ledger_state(root)

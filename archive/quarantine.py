@@ -51,6 +51,7 @@ class QuarantineWriter(JsonlWriter):
         max_bytes: int = 64 * MiB,
         compress: bool = True,
         before_commit: Callable[[], object] | None = None,
+        lock_group: str | None = None,
     ):
         super().__init__(
             directory,
@@ -62,4 +63,5 @@ class QuarantineWriter(JsonlWriter):
             normalize=normalize_quarantine,
             validate=validate_quarantine,
             before_commit=before_commit,
+            lock_group=lock_group,
         )

@@ -118,12 +118,20 @@ def _request_line(method: str, url: str) -> str:
 class WarcCapture(DirectoryWriter):
     """Writes <crawl_id>-<seq:05d>.warc.gz files of at most about `max_bytes`, each starting with a warcinfo record."""
 
-    def __init__(self, directory: Path | str, crawl_id: str, max_bytes: int = GiB, info: dict[str, str] | None = None):
+    def __init__(
+        self,
+        directory: Path | str,
+        crawl_id: str,
+        max_bytes: int = GiB,
+        info: dict[str, str] | None = None,
+        lock_group: str | None = None,
+    ):
         self.crawl_id = check_name(crawl_id)
         self.max_bytes = max_bytes
         self.info = {"software": "newsarchive", "format": "WARC File Format 1.1", "isPartOf": crawl_id, **(info or {})}
-        super().__init__(directory)
-        rebuild_missing_cdxj(self.directory)
+        super().__init__(directory, lock_group)
+        if self.alone:  # another worker's WARC may be between its commit and its CDXJ
+            rebuild_missing_cdxj(self.directory)
         self._seq = next_seq(self.directory, self.crawl_id, parse_warc_name)
         self._sink: HashingSink | None = None
         self._writer: WARCWriter | None = None

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,10 @@ from .schema import normalize_record, validate_record
 logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+# A worker joining a shared directory lock waits this long (seconds) for the first worker to write the crawl's name
+# into the lock file, trying every SHARED_LOCK_RETRY seconds; an exclusive holder keeps it far longer and is refused.
+SHARED_LOCK_PATIENCE = 2.0
+SHARED_LOCK_RETRY = 0.02
 
 
 class InvalidRecordError(ValueError):
@@ -131,30 +136,82 @@ class HashingSink:
 
 
 class DirectoryLock:
-    """Exclusive advisory lock on a directory, so two writers never clean up each other's .part files."""
+    """Advisory lock on a directory, so that two writers never clean up each other's .part files.
 
-    def __init__(self, directory: Path):
+    Without a `group` the lock is exclusive: one crawl at a time. The workers of one distributed crawl pass the crawl
+    as their `group` and share the lock (each writes files of its own name); a crawl of another group, or a crawl
+    without one, is refused while they hold it. The group is written into the lock file by the first holder; `alone`
+    says that this holder found nobody else, so that what a killed writer left is its to set aside.
+    """
+
+    def __init__(self, directory: Path, group: str | None = None):
         self.path = directory / ".lock"
+        self.group = group
+        self.alone = False
         self._fd: int | None = None
 
     def acquire(self) -> None:
         fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
+            if self.group is None:
+                _lock_now(fd, fcntl.LOCK_EX, self.busy_message("another writer is active"))
+                self.alone = True
+            else:
+                self.alone = self._join(fd, self.group)
+        except BaseException:
             os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise DirectoryBusyError(
-                    f"another writer is active in {self.path.parent}; wait for that crawl to finish or use another archive root"
-                ) from exc
             raise
         self._fd = fd
+
+    def _join(self, fd: int, group: str) -> bool:
+        """Take the lock shared for `group`; True if nobody else held it. Refused while another group or an exclusive
+        holder has it (a first holder of our group holds it exclusively only while it writes the group down)."""
+        deadline = time.monotonic() + SHARED_LOCK_PATIENCE
+        while True:
+            if _try_lock(fd, fcntl.LOCK_EX):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, group.encode("utf-8") + b"\n", 0)
+                os.fsync(fd)
+                fcntl.flock(fd, fcntl.LOCK_UN)  # flock cannot downgrade in place; another may slip in, and is checked
+                alone = True
+            else:
+                alone = False
+            if _try_lock(fd, fcntl.LOCK_SH):
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                if holder == group:
+                    return alone
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                raise DirectoryBusyError(
+                    self.busy_message(f"the workers of another distributed crawl ({holder or 'unknown'}) are active")
+                )
+            if time.monotonic() > deadline:
+                raise DirectoryBusyError(self.busy_message("another writer is active"))
+            time.sleep(SHARED_LOCK_RETRY)
+
+    def busy_message(self, who: str) -> str:
+        return f"{who} in {self.path.parent}; wait for that crawl to finish or use another archive root"
 
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _try_lock(fd: int, operation: int) -> bool:
+    """flock without waiting: True if taken, False if another holder prevents it."""
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _lock_now(fd: int, operation: int, busy: str) -> None:
+    if not _try_lock(fd, operation):
+        raise DirectoryBusyError(busy)
 
 
 def set_aside_leftovers(directory: Path) -> list[Path]:
@@ -184,16 +241,25 @@ def next_seq(directory: Path, prefix: str, parse: Callable[[str], tuple[str, int
 
 class DirectoryWriter:
     """What every archive writer shares: it holds its directory's lock from creation to close() or abort(),
-    first sets aside what a crashed writer left there, and commits its open file on close()."""
+    first sets aside what a crashed writer left there, and commits its open file on close(). The workers of one
+    distributed crawl share the lock (`lock_group`: the crawl's id)."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, lock_group: str | None = None) -> None:
         self.directory = Path(directory)
         self.closed_files: list[ClosedFile] = []
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock = DirectoryLock(self.directory)
+        self._lock = DirectoryLock(self.directory, lock_group)
         self._lock.acquire()
-        set_aside_leftovers(self.directory)
+        # With the lock shared (lock_group: the workers of one distributed crawl), a .part file may be another live
+        # worker's: only a writer that found the directory to itself sets leftovers aside.
+        if self.alone:
+            set_aside_leftovers(self.directory)
         self._closed = False
+
+    @property
+    def alone(self) -> bool:
+        """True if no other writer held the directory when this one took it."""
+        return self._lock.alone
 
     def rotate(self) -> object:
         """Complete and commit the open file, if any."""
@@ -254,6 +320,7 @@ class JsonlWriter(DirectoryWriter):
         normalize: Callable[[dict[str, Any]], dict[str, Any]] = normalize_record,
         validate: Callable[[dict[str, Any]], list[str]] | None = validate_record,
         before_commit: Callable[[], object] | None = None,
+        lock_group: str | None = None,
     ):
         if max_records < 1 or max_bytes < 1:
             raise ValueError("max_records and max_bytes must be at least 1")
@@ -267,7 +334,7 @@ class JsonlWriter(DirectoryWriter):
         # Called before each file is renamed to its final name: the pipeline commits the WARC file the
         # records point into first, so a committed record never points into a WARC lost by a crash.
         self._before_commit = before_commit
-        super().__init__(directory)
+        super().__init__(directory, lock_group)
         self._seq = next_seq(self.directory, self.prefix, parse_jsonl_name)
         self._sink: HashingSink | None = None
         self._stream: gzip.GzipFile | HashingSink | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,21 @@ def test_a_ledger_line_removed_before_a_later_crawl_is_caught(root: Path) -> Non
     lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
     ledger.write_text("".join(lines[1:]), encoding="utf-8")  # the first crawl's finished line is gone
     assert any(f"are not the ledger crawl {LATER} left" in e for e in errors(root))
+
+
+def append_many(root: str, worker: int, count: int) -> None:
+    for n in range(count):
+        append_event(root, STARTED, f"{CRAWL}-w{worker:03d}", f"2025-01-01T00:00:{n % 60:02d}Z", note="x" * 300)
+
+
+def test_workers_appending_at_once_leave_every_line_whole(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=append_many, args=(str(tmp_path), worker, 150)) for worker in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(60)
+    assert [process.exitcode for process in workers] == [0, 0, 0, 0]
+    ledger = read_ledger(tmp_path)
+    assert ledger.problems == [] and sorted(ledger.crawls) == [f"{CRAWL}-w{worker:03d}" for worker in range(4)]
+    assert len((tmp_path / "ledger.jsonl").read_bytes().splitlines()) == 600

@@ -189,6 +189,40 @@ def test_second_writer_in_the_same_directory_is_refused(tmp_path: Path) -> None:
         JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb")
 
 
+def test_workers_of_one_distributed_crawl_share_a_directory_and_only_the_first_is_alone(tmp_path: Path) -> None:
+    with (
+        JsonlWriter(tmp_path, f"{CRAWL}-w001", lock_group=CRAWL) as first,
+        JsonlWriter(tmp_path, f"{CRAWL}-w002", lock_group=CRAWL) as second,
+    ):
+        first.write(sample_record("1", crawl_id=f"{CRAWL}-w001"))
+        second.write(sample_record("2", crawl_id=f"{CRAWL}-w002"))
+        assert (first.alone, second.alone) == (True, False)
+    assert final_names(tmp_path) == [f"{CRAWL}-w001-00001.jsonl.gz", f"{CRAWL}-w002-00001.jsonl.gz"]
+
+
+def test_a_crawl_is_refused_while_the_workers_of_a_distributed_crawl_write_and_they_while_it_does(
+    tmp_path: Path,
+) -> None:
+    with JsonlWriter(tmp_path, f"{CRAWL}-w001", lock_group=CRAWL):
+        with pytest.raises(DirectoryBusyError, match="another writer"):
+            JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb")
+        with pytest.raises(DirectoryBusyError, match=rf"another distributed crawl \({CRAWL}\)"):
+            JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb-w001", lock_group="20250102T000000Z-bbbbbb")
+    with JsonlWriter(tmp_path, "20250102T000000Z-bbbbbb"), pytest.raises(DirectoryBusyError, match="another writer"):
+        JsonlWriter(tmp_path, f"{CRAWL}-w001", lock_group=CRAWL)
+
+
+def test_a_worker_that_is_not_alone_leaves_the_part_files_to_their_writers(tmp_path: Path) -> None:
+    running = JsonlWriter(tmp_path, f"{CRAWL}-w001", lock_group=CRAWL)
+    running.write(sample_record("1", crawl_id=f"{CRAWL}-w001"))  # open: a .part file of a live worker
+    with JsonlWriter(tmp_path, f"{CRAWL}-w002", lock_group=CRAWL):
+        assert [p.name for p in tmp_path.glob(".*.part")] == [f".{CRAWL}-w001-00001.jsonl.gz.part"]
+    running.abort()  # as if killed: its .part stays
+    with JsonlWriter(tmp_path, f"{CRAWL}-w003", lock_group=CRAWL) as alone:
+        assert alone.alone
+    assert [p.name for p in tmp_path.glob(".*.abandoned-*")] == [f".{CRAWL}-w001-00001.jsonl.gz.abandoned-1"]
+
+
 def test_reader_orders_by_crawl_start_not_by_name(tmp_path: Path) -> None:
     write_sample_crawl(
         tmp_path, "zzz-late-name", [sample_record("1", crawl_id="zzz-late-name")], started_at="2025-01-01T00:00:00Z"

@@ -116,6 +116,9 @@ class CrawlCheck:
             seen = manifest.get("ledger")
             if not isinstance(seen, dict) or not isinstance(seen.get("bytes"), int):
                 continue  # written before manifests recorded the ledger
+            entry = self.ledger.crawls.get(crawl_id)
+            if entry is not None and entry.merged_from is not None:
+                continue  # the crawl was merged in: its manifest recorded the ledger of the archive it was written to
             path = self.layout.manifest_path(crawl_id)
             if not self.ledger.exists:
                 self.report.add(
