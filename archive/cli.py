@@ -1,4 +1,4 @@
-"""Command-line entry functions for 'newsarchive verify', 'newsarchive stats' and 'newsarchive export'.
+"""Command-line entry functions for 'newsarchive verify', 'stats', 'export' and 'merge'.
 Each takes an argv list (without the program and subcommand names) and returns an exit status."""
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import Any
 
 from .export import export_records
 from .layout import ArchiveRootError
+from .merge import MergeError, merge_archives
 from .output import OutputPathError, atomic_binary_output, atomic_output
 from .parquet import ParquetError, export_parquet
 from .reader import ArchiveReadError
 from .stats import archive_stats
 from .verify import verify_archive
 from .wacz import WaczError, export_wacz
+from .writer import DirectoryBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -141,4 +143,39 @@ def export_main(argv: list[str] | None = None) -> int:
         )
         return 1
     print(f"exported {count} {'articles' if latest else 'records'}", file=sys.stderr)
+    return 0
+
+
+def merge_main(argv: list[str] | None = None) -> int:
+    """newsarchive merge DEST SRC...: copy the crawls of the SRC archives into DEST; exit 0, or 1 saying why not."""
+    parser = argparse.ArgumentParser(
+        prog="newsarchive merge",
+        description="Combine archives written on separate machines (e.g. by the workers of one distributed crawl): "
+        "every crawl's files, manifest and ledger lines are copied into DEST as they are; DEST is created if missing. "
+        "Sources that do not verify, or whose records would give an article two versions of one number, are refused "
+        "and nothing is copied.",
+    )
+    parser.add_argument("dest", type=Path, help="the archive to merge into (created if missing)")
+    parser.add_argument("sources", type=Path, nargs="+", metavar="SRC", help="archives to copy the crawls of")
+    args = parser.parse_args(argv)
+    try:
+        report = merge_archives(args.dest, args.sources)
+    except (*READ_ERRORS, MergeError, DirectoryBusyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"error: cannot write to {args.dest}: {exc.strerror or exc} (free space or fix the directory, then "
+            "run the same merge again: it completes what it began)",
+            file=sys.stderr,
+        )
+        return 1
+    for crawl_id, files in report.copied.items():
+        print(f"merged crawl {crawl_id} ({files} files)")
+    for crawl_id in report.present:
+        print(f"crawl {crawl_id} is in {args.dest} already")
+    print(
+        f"{args.dest}: {len(report.copied)} crawls merged; check it with `newsarchive verify {args.dest}`",
+        file=sys.stderr,
+    )
     return 0

@@ -33,6 +33,7 @@ class CrawlEntry:
 
     crawl_id: str
     started_line: int | None = None
+    started_at: str | None = None
     finished_line: int | None = None
     manifest_sha256: str | None = None
     merged_from: str | None = None  # the archive `newsarchive merge` copied the finished crawl from
@@ -124,7 +125,8 @@ def read_ledger(root: Path | str) -> Ledger:
             continue
         entry = ledger.crawls.setdefault(value["crawl_id"], CrawlEntry(value["crawl_id"]))
         if value["event"] == STARTED:
-            entry.started_line = entry.started_line or number
+            if entry.started_line is None:
+                entry.started_line, entry.started_at = number, value.get("at")
         else:
             entry.finished_line = number
             entry.manifest_sha256 = value["manifest_sha256"]

@@ -1,5 +1,5 @@
 """The `newsarchive` command: crawl a portal into an archive, schedule crawls, run the demo, and reach the other tools.
-portal, clean, verify, stats, export, reclean and browse hand their arguments to the modules that own them."""
+portal, clean, verify, stats, export, reclean, browse and merge hand their arguments to the modules that own them."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
         "re-derive articles from their WARC captures with the current cleaner",
     ),
     "browse": ("archive.browse.cli", "browse_main", "browse an archive in a web browser (read-only, loopback)"),
+    "merge": ("archive.cli", "merge_main", "combine archives written on separate machines into one"),
 }
 REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
 REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment
