@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 import urllib.error
 import urllib.request
 
@@ -57,6 +58,19 @@ def test_cli_prints_url_serves_and_exits_zero_on_sigterm() -> None:
         running.process.send_signal(signal.SIGTERM)
         assert running.process.wait(10) == 0
         assert running.process.stdout is not None and running.process.stdout.read() == b""
+
+
+def test_latency_makes_every_page_wait_that_long_before_its_answer() -> None:
+    with start_replica(articles=3, seed=1, latency_ms=300) as slow:
+        started = time.monotonic()
+        status, _, _ = fetch(slow.url)
+        assert status == 200 and time.monotonic() - started >= 0.3
+
+
+def test_cli_refuses_a_negative_latency(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        portal_main(["--port", "0", "--latency", "-5"])
+    assert caught.value.code == 2 and "--latency -5: give milliseconds from 0 to 60000" in capsys.readouterr().err
 
 
 def test_cli_refuses_a_non_loopback_host() -> None:

@@ -24,6 +24,8 @@ from scraper.replica.faults import Decision, FaultConfig, FaultPlan
 from scraper.replica.site import COLUMNS, Portal
 
 logger = logging.getLogger(__name__)
+# --latency above a minute would only hang the crawler's requests into their timeout.
+MAX_LATENCY_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,20 @@ class ReplicaServer(ThreadingHTTPServer):
     server_address: tuple[str, int]  # bound to a str host over IPv4 (typeshed also allows bytes)
 
     def __init__(
-        self, host: str, port: int, seed: int, articles: int, changed: int, faults: FaultConfig | None = None
+        self,
+        host: str,
+        port: int,
+        seed: int,
+        articles: int,
+        changed: int,
+        faults: FaultConfig | None = None,
+        latency: float = 0.0,
     ) -> None:
         if ":" in host:  # an IPv6 address such as ::1
             self.address_family = socket.AF_INET6
         super().__init__((host, port), ReplicaHandler)
         self.portal = Portal(seed, articles, changed, base_url=self.url)
+        self.latency = latency  # seconds every page of the portal waits before its answer (a distant server)
         self.log = RequestLog()
         self.faults: FaultPlan | None = faultlib.plan_for(
             faults or FaultConfig(), self.url, [a.path for a in self.portal.articles], [c.path for c in COLUMNS]
@@ -108,6 +118,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         elif path == "/_faults":
             status, headers, body = 200, [("Content-Type", "application/json")], self.server.faults_json()
         else:
+            if self.server.latency and not path.startswith("/_truth/"):
+                time.sleep(self.server.latency)  # a thread per connection: the others are answered meanwhile
             status, headers, body = self.server.portal.page(self.path)
             if plan is not None and not path.startswith("/_truth/"):
                 attempt = plan.attempts.next(path)
@@ -210,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--changed", type=int, default=0, help="edit the text of the N oldest articles, to test versioning (default 0)"
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="answer every page after MS milliseconds, like a distant server (default 0; for benchmarks)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     faults = parser.add_argument_group(
         "faults",
@@ -290,12 +309,16 @@ def portal_main(argv: list[str] | None = None) -> int:
         parser.error(f"refusing to serve on non-loopback host {args.host!r}; add --allow-remote")
     if args.articles < 1 or not 0 <= args.changed <= args.articles:
         parser.error("--articles must be >= 1 and --changed between 0 and --articles")
+    if not 0 <= args.latency <= MAX_LATENCY_MS:
+        parser.error(f"--latency {args.latency:g}: give milliseconds from 0 to {MAX_LATENCY_MS}")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port: use 1 to 65535, or 0 to pick a free one")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     faults = fault_config(parser, args)
     try:
-        server = ReplicaServer(args.host, args.port, args.seed, args.articles, args.changed, faults)
+        server = ReplicaServer(
+            args.host, args.port, args.seed, args.articles, args.changed, faults, latency=args.latency / 1000
+        )
     except OSError as exc:  # the port is taken, the address is not this machine's, no IPv6 ...
         parser.error(
             f"cannot serve on {args.host} port {args.port}: {exc.strerror or exc}; "

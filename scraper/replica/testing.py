@@ -71,11 +71,12 @@ def start_replica(
     fault_oversize: int | None = None,
     fault_share: float | None = None,
     fault_bomb: int | None = None,
+    latency_ms: float = 0,
 ) -> Iterator[Replica]:
     """Run `python -m scraper.replica` on a free loopback port; stop it with SIGTERM on exit.
 
     `faults` is `"all"`, a comma-separated string or names (see `scraper.replica.faults`);
-    the other `fault_*` options map to the `--fault-*` flags (None keeps the default).
+    the other `fault_*` options map to the `--fault-*` flags (None keeps the default); `latency_ms` to `--latency`.
     """
     command = [
         sys.executable,
@@ -90,6 +91,8 @@ def start_replica(
         "--changed",
         str(changed),
     ]
+    if latency_ms:
+        command += ["--latency", str(latency_ms)]
     names = faults if isinstance(faults, str) else ",".join(faults)
     if names:
         command += ["--faults", names, "--fault-seed", str(fault_seed)]
