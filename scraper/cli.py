@@ -22,6 +22,7 @@ from scraper.summary import (
     CHECK_FAILURES_STAT,
     SUMMARY_TABLE,
     CrawlSummary,
+    checked_summary,
 )
 
 # Subcommands whose arguments belong to another module: (module, function, help).
@@ -43,6 +44,10 @@ REPLICA_URL_RE = re.compile(r"(https?://\S+/)")
 REPLICA_START_TIMEOUT = 60.0  # seconds; building the replica's corpus takes a moment
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+# The close reason of a worker of a distributed crawl that lost its lease (scraper.cluster.extension.LEASE_LOST).
+LEASE_LOST = "cluster_lease_lost"
+# Rows of the crawl's table that only a worker counts (its own requests and errors are in its table above).
+CLUSTER_HIDDEN_ROWS = frozenset({"requests", "http_errors", "download_errors", "resumed", "links_off_scope"})
 
 
 class CliError(Exception):
@@ -112,13 +117,30 @@ def run_crawl(
 
 
 def summary_lines(result: CrawlResult) -> list[str]:
-    """The summary as an aligned table (the manifest and the log carry it as JSON)."""
-    summary = result.summary.as_dict()
-    width = max(len(label) for _, label in SUMMARY_TABLE)
-    lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
+    """The summary as an aligned table (the manifest and the log carry it as JSON). A worker of a distributed crawl
+    shows what it did, then the crawl's counts over all its workers (where the accounting rows belong)."""
+    from scraper.cluster.command import crawl_summary
+
     finished = result.stats.get("finish_reason", "finished") == "finished"
+    crawl = crawl_summary(result.stats)
+    if crawl is None:
+        lines = [f"crawl {result.crawl_id} -> {result.archive_dir}"]
+        return lines + table_lines(result.summary.as_dict(), finished, result.seconds)
+    lines = [f"worker {result.crawl_id} of a distributed crawl -> {result.archive_dir}"]
+    lines += table_lines(result.summary.as_dict(), finished, result.seconds, hide=ACCOUNTING_ROWS)
+    lines.append("the whole crawl, all its workers:")
+    return lines + table_lines(crawl.as_dict(), finished, None, hide=CLUSTER_HIDDEN_ROWS)
+
+
+def table_lines(
+    summary: dict[str, Any], finished: bool, seconds: float | None, hide: frozenset[str] = frozenset()
+) -> list[str]:
+    width = max(len(label) for _, label in SUMMARY_TABLE)
+    lines = []
     for key, label in SUMMARY_TABLE:
         value = summary[key]
+        if key in hide:
+            continue
         if key in ACCOUNTING_ROWS and not finished:  # a stopped crawl never reached them
             label = "  not reached (crawl stopped)"
         if isinstance(value, dict):  # per-reason counts under the row above
@@ -127,9 +149,9 @@ def summary_lines(result: CrawlResult) -> list[str]:
         if label.startswith("  ") and not value:  # detail rows only when they say something
             continue
         lines.append(f"  {label:<{width}}  {value:>7}")
-    rate = summary["error_rate"]
-    lines.append(f"  {'error rate':<{width}}  {rate:>7.1%}")
-    lines.append(f"  {'time taken':<{width}}  {result.seconds:>7.1f} s")
+    if seconds is not None:
+        lines.append(f"  {'error rate':<{width}}  {summary['error_rate']:>7.1%}")
+        lines.append(f"  {'time taken':<{width}}  {seconds:>7.1f} s")
     return lines
 
 
@@ -155,6 +177,13 @@ def check_result(result: CrawlResult, start_url: str) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if reason == LEASE_LOST:
+        print(
+            "error: this worker was cut off from the crawl's Redis for longer than its lease (PORTAL_CLUSTER_LEASE); "
+            "the other workers finish its work. Start it again to rejoin the crawl",
+            file=sys.stderr,
+        )
+        return 1
     if reason != "finished":
         print(f"error: the crawl did not finish cleanly (finish reason {reason!r}); see the log", file=sys.stderr)
         return 1
@@ -162,7 +191,7 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         for failure in result.check_failures:
             print(f"error: crawl failed: {failure}", file=sys.stderr)
         return 1
-    summary = result.summary
+    summary = checked_summary(result.stats)
     if summary.articles_found == 0 and not summary.resumed:
         print(f"error: no article links found from {start_url}; is it the portal's home page?", file=sys.stderr)
         return 1
@@ -251,11 +280,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             check_name(args.crawl_id)  # it names files in the archive: never a path
         except UnsafeNameError as exc:
             raise CliError(f"--crawl-id: {exc}") from exc
-    check_archive_free(out)
     # -s comes last so that an explicit setting wins over the options.
     overrides = incremental_settings(args) + list(args.set)
+    if args.redis:
+        overrides = join_distributed_crawl(args, out, overrides) + list(args.set)
+    else:
+        check_archive_free(out)
     result = run_crawl(args.start_url, out, args.crawl_id, overrides, args.loglevel)
     return check_result(result, args.start_url)
+
+
+def join_distributed_crawl(args: argparse.Namespace, out: Path, overrides: list[str]) -> list[str]:
+    """--redis: join the portal's distributed crawl as one of its workers; the crawl options plus the worker's settings."""
+    from scraper.cluster.command import join_crawl, refuse_options, worker_settings
+    from scraper.cluster.connection import ClusterUnavailable
+
+    try:
+        refuse_options({"--jobdir": args.jobdir, "--max-articles": args.max_articles, "--crawl-id": args.crawl_id})
+        lease = build_settings(out, None, overrides, args.loglevel).getfloat("PORTAL_CLUSTER_LEASE")
+        membership = join_crawl(args.redis, args.start_url, out, lease)
+    except (ValueError, ClusterUnavailable) as exc:
+        raise CliError(str(exc)) from exc
+    return overrides + worker_settings(membership, args.redis)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -393,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_incremental_options(crawl)
     crawl.add_argument(
         "--jobdir", metavar="DIR", help="keep the crawl's queue in DIR: stop it with Ctrl-C (once) and rerun to resume"
+    )
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="be one worker of a distributed crawl sharing its queue, index and politeness budget in the Redis at "
+        "URL (redis://HOST:PORT/DB); start as many as you like, on any machine (see README)",
     )
     crawl.set_defaults(handler=cmd_crawl)
 

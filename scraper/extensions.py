@@ -18,7 +18,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.job import job_dir
 
-from scraper.summary import CHECK_FAILURES_STAT, SUMMARY_STAT, CrawlSummary, crawl_failures
+from scraper.summary import CHECK_FAILURES_STAT, SUMMARY_STAT, CrawlSummary, checked_summary, crawl_failures
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,11 @@ class CrawlMonitor:
         if self.task is not None and self.task.running:
             self.task.stop()
         # Pipelines have closed before spider_closed, so the archive counts are final here.
-        summary = CrawlSummary.from_stats(self.stats.get_stats())
+        stats = self.stats.get_stats()
+        summary = CrawlSummary.from_stats(stats)
         self.stats.set_value(SUMMARY_STAT, summary.as_dict())
         logger.info("crawl summary: %s", json.dumps(summary.as_dict(), sort_keys=False))
-        failures = crawl_failures(summary, self.max_error_rate) if reason == "finished" else []
+        failures = crawl_failures(checked_summary(stats), self.max_error_rate) if reason == "finished" else []
         self.stats.set_value(CHECK_FAILURES_STAT, failures)
         for failure in failures:
             logger.error("crawl check failed: %s", failure)

@@ -19,6 +19,7 @@ class ArticlePage:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     charset: str | None = None  # declared by the Content-Type header, if any
     reason: str = ""  # HTTP reason phrase, for the WARC capture
+    learned_url: str = ""  # the URL the crawl learned, if a redirect led to `url` (its outcome is booked against it)
 
 
 @dataclass

@@ -46,6 +46,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ScopeMiddleware": 650,
     # Between the downloader and RetryMiddleware (550): a 429/503 retry waits for the response's Retry-After.
     "scraper.middlewares.RetryAfterMiddleware": 560,
+    # A worker of a distributed crawl: a slot of the cluster's budget per request in flight, taken last before the
+    # download (after DownloaderStats, 850) and given back first with the response.
+    "scraper.cluster.politeness.ClusterPoliteness": 950,
 }
 # ScopeMiddleware on (False: no host+port or redirect-loop checks on requests; the spider still checks links).
 PORTAL_SCOPE_ENABLED = True
@@ -78,6 +81,8 @@ TELNETCONSOLE_ENABLED = False
 # Progress line, summary and checks; a guard that resets a killed crawl's JOBDIR.
 EXTENSIONS = {
     "scraper.extensions.JobdirGuard": 0,
+    # Before the monitor: a worker of a distributed crawl keeps the crawl's counts in the stats before the checks read them.
+    "scraper.cluster.extension.ClusterWorker": 400,
     "scraper.extensions.CrawlMonitor": 500,
 }
 LOG_LEVEL = "INFO"
@@ -136,3 +141,21 @@ PORTAL_STALE_LIST_PAGES = 5
 PORTAL_MONITOR_ENABLED = True
 PORTAL_PROGRESS_INTERVAL = 30.0
 PORTAL_MAX_ERROR_RATE = 0.5
+
+# Distributed crawls (scraper/cluster/; `newsarchive crawl --redis URL`, one command per worker). The command sets the
+# first four for each worker: the Redis server, the crawl it joined (its key prefix there), its worker id, and whether
+# it schedules the start URL. "" / False: a crawl of its own.
+PORTAL_REDIS_URL = ""
+PORTAL_CLUSTER_CRAWL = ""
+PORTAL_CLUSTER_WORKER = ""
+PORTAL_CLUSTER_SEEDER = False
+# Requests in flight to the portal across all workers at most, counted in Redis (0: no cap). Each worker's own
+# CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY and AutoThrottle still apply (docs/operations.md).
+PORTAL_CLUSTER_CONCURRENCY = 8
+# Seconds a worker stays alive to the others without renewing its lease (its heartbeat renews it five times as often).
+# A worker silent for longer is taken for dead: its unfinished requests go back to the queue.
+PORTAL_CLUSTER_LEASE = 30.0
+# URLs whose outcome the crawl remembers in Redis, per book (articles, pages, request fingerprints), at most: 0 keeps
+# them all (exact; about 100 MB per million URLs, see docs/operations.md). With a limit the older half is forgotten
+# when it is reached: such a URL found again is counted and handled again, never taken for seen when it was not.
+PORTAL_CLUSTER_SEEN_MAX = 0

@@ -5,7 +5,7 @@ checks all read one `CrawlSummary`. No Scrapy: the stats are a mapping, the coun
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -17,6 +17,8 @@ SUMMARY_STAT = STATS_PREFIX + "summary"  # CrawlSummary.as_dict(), set when the 
 CHECK_FAILURES_STAT = STATS_PREFIX + "check_failures"  # messages of the failed crawl checks
 ARCHIVE_ERROR_STAT = STATS_PREFIX + "archive_error"  # why the archive directory could not be written
 MANIFEST_STAT = STATS_PREFIX + "manifest"  # the path of the manifest the crawl wrote
+# A worker of a distributed crawl: the crawl's counts over all its workers (stats keys -> counts), when it closed.
+CLUSTER_TOTALS_STAT = STATS_PREFIX + "cluster_totals"
 
 
 class Stat(StrEnum):
@@ -73,6 +75,15 @@ class Stat(StrEnum):
         'newsarchive/skipped/robots'
         """
         return f"{STATS_PREFIX}{self.value}/{reason}"
+
+
+def counted_keys(stat: Stat, reason: str | None = None) -> list[str]:
+    """The stats keys one count of `stat` adds to (its total, and its reason's count), as Counters.add counts them.
+
+    >>> counted_keys(Stat.SKIPPED, "robots")
+    ['newsarchive/skipped', 'newsarchive/skipped/robots']
+    """
+    return [stat.key] if reason is None else [stat.key, stat.reason_key(reason)]
 
 
 # Every article found ends in one of these; the order of the accounting check's message.
@@ -297,10 +308,14 @@ class CrawlSummary:
             "pagination_stopped_by_reason": dict(self.pagination_stopped_by_reason),
         }
 
-    def manifest(self, elapsed_seconds: float) -> dict[str, Any]:
-        """The manifest's summary (docs/archive.md): the five outcomes first, then the crawl's outcomes and reasons."""
+    def manifest(self, elapsed_seconds: float, accounting: bool = True) -> dict[str, Any]:
+        """The manifest's summary (docs/archive.md): the five outcomes first, then the crawl's outcomes and reasons.
+
+        Without `accounting` (a worker of a distributed crawl, whose URLs found and handled need not match) the
+        `unaccounted` counts are left out.
+        """
         outcomes = self.outcomes
-        return {
+        summary = {
             **{key: outcomes[key] for key in SUMMARY_KEYS},
             "items": self.items,
             "unchanged_fetched": self.unchanged_fetched,
@@ -324,6 +339,9 @@ class CrawlSummary:
             "warc_revisits": self.warc_revisits,
             "elapsed_seconds": round(elapsed_seconds, 3),
         }
+        if not accounting:
+            del summary["unaccounted"], summary["pages"]["unaccounted"]
+        return summary
 
 
 def crawl_failures(summary: CrawlSummary, max_error_rate: float) -> list[str]:
@@ -355,6 +373,17 @@ def crawl_failures(summary: CrawlSummary, max_error_rate: float) -> list[str]:
             f"({summary.quarantined} quarantined); see the quarantine directory and the log"
         )
     return failures
+
+
+def checked_summary(stats: Mapping[str, Any]) -> CrawlSummary:
+    """The summary the crawl checks judge: a worker of a distributed crawl is judged on the crawl's counts over all its
+    workers (each URL once, whoever found or handled it), with its own requests and errors."""
+    own = CrawlSummary.from_stats(stats)
+    totals = stats.get(CLUSTER_TOTALS_STAT)
+    if not totals:
+        return own
+    crawl = CrawlSummary.from_stats(totals)
+    return replace(crawl, requests=own.requests, http_errors=own.http_errors, download_errors=own.download_errors)
 
 
 # The CLI's summary table: (key of as_dict(), label). A dict value lists its reasons under the row above; a label

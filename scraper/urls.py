@@ -19,6 +19,8 @@ ARTICLE = "article"
 LIST_PAGE = "list"
 OFF_SCOPE = "off_scope"
 IGNORED = "ignored"
+# Request meta: the URL as the crawl learned it, so an outcome after redirects is booked against it.
+LEARNED_URL = "newsarchive_url"
 
 
 def strict_article_id(url: str) -> str | None:

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.index import NEW, UNCHANGED, ArchiveIndex
+from archive.index import NEW, NEW_VERSION, UNCHANGED, ArchiveIndex
 from archive.quarantine import QuarantineWriter
 from archive.writer import JsonlWriter
-from scraper.items import ArticleRecord, QuarantineRecord, SkippedUrl
+from scraper.cluster.index import CLAIMED, Claim
+from scraper.cluster.outcomes import ClusterOutcomes
+from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.capture import RawCapture, pointer_fields
 from scraper.pipelines.records import build_skip_entry
-from scraper.summary import Counters, Stat
+from scraper.summary import Counters, Stat, counted_keys
 
 # Skips recorded by a count only: a second URL (or copy) of an article the crawl handles anyway.
 UNRECORDED_SKIPS = frozenset({"duplicate"})
+# The outcome of each of the index's decisions.
+DECIDED = {NEW: Stat.ARCHIVED, NEW_VERSION: Stat.NEW_VERSION, UNCHANGED: Stat.UNCHANGED}
 
 
 class EntryWriter:
@@ -26,16 +30,20 @@ class EntryWriter:
     `quarantined` a page written to quarantine/ (per reason too), `skipped` an article URL given up on or a second copy
     of an article id within this crawl (per reason too). Each skip but a duplicate is written to quarantine/ as well,
     counted in `skip_entries`. Records point at the WARC record holding their body when `capture` is on.
+
+    In a worker of a distributed crawl (`cluster`), the crawl's shared index decides instead of `index` (a second copy
+    is one another worker claimed), and every outcome is recorded in the crawl's books once its file is committed.
     """
 
     def __init__(
         self,
         articles: JsonlWriter,
         quarantine: QuarantineWriter,
-        index: ArchiveIndex,
+        index: ArchiveIndex | None,
         capture: RawCapture | None,
         crawl_id: str,
         counters: Counters,
+        cluster: ClusterOutcomes | None = None,
     ) -> None:
         self.articles = articles
         self.quarantine = quarantine
@@ -43,6 +51,7 @@ class EntryWriter:
         self.capture = capture
         self.crawl_id = crawl_id
         self.counters = counters
+        self.cluster = cluster
         self._ids_this_crawl: set[str] = set()
 
     def write(self, item: Any) -> dict[str, Any] | None:
@@ -63,34 +72,76 @@ class EntryWriter:
         if self.capture is not None and item.page is not None:
             record.update(pointer_fields(self.capture.pointer_for(item.page)))
         ident = record["id"]
-        if ident in self._ids_this_crawl:
+        url = learned_url(item.page, record)
+        if self.cluster is not None:
+            claim = self.cluster.claim(record, url)
+            if claim.decision == CLAIMED:
+                self.counters.add(Stat.SKIPPED, reason="duplicate")
+                self.cluster.outcome(url, claimed_counts(claim, url), None)
+                return False
+            decision, version = claim.decision, claim.version
+        elif ident in self._ids_this_crawl:
             self.counters.add(Stat.SKIPPED, reason="duplicate")
             return False
-        self._ids_this_crawl.add(ident)
-        decision, version = self.index.decide(ident, record["text_sha256"])
+        else:
+            assert self.index is not None  # a crawl of its own has its archive's index
+            self._ids_this_crawl.add(ident)
+            decision, version = self.index.decide(ident, record["text_sha256"])
         if decision == UNCHANGED:
-            self.counters.add(Stat.UNCHANGED)
+            self.count(url, Stat.UNCHANGED)
             return False
         record["version"] = version
         self.articles.write(record)
-        # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
-        self.index.add_record(record, self.articles.current_name)
-        self.counters.add(Stat.ARCHIVED if decision == NEW else Stat.NEW_VERSION)
+        if self.cluster is not None:
+            assert self.articles.current_name is not None
+            self.cluster.wrote(ident, self.articles.current_name)
+        elif self.index is not None:
+            # Tagged with its (uncommitted) file, so the index cannot be saved claiming it before that file commits.
+            self.index.add_record(record, self.articles.current_name)
+        self.count(url, Stat.ARCHIVED if decision == NEW else Stat.NEW_VERSION, file=self.articles.current_name)
         return True
 
     def write_quarantined(self, item: QuarantineRecord) -> None:
         if self.capture is not None and item.page is not None:
             item.record.update(pointer_fields(self.capture.pointer_for(item.page)))
         self.quarantine.write(item.record)
-        self.counters.add(Stat.QUARANTINED, reason=str(item.record.get("reason")))
+        reason = str(item.record.get("reason"))
+        self.count(learned_url(item.page, item.record), Stat.QUARANTINED, reason, file=self.quarantine.current_name)
 
     def write_skip(self, item: SkippedUrl) -> None:
         """Count a skipped article URL by its reason and, unless it is a duplicate, write its skip entry."""
         pointer = self.capture.last_response(item.url, item.final_url) if self.capture is not None else None
+        file = None
         if item.reason not in UNRECORDED_SKIPS:
             entry = build_skip_entry(item, self.crawl_id)
             if pointer is not None:
                 entry.update(pointer_fields(pointer))
             self.quarantine.write(entry)
             self.counters.add(Stat.SKIP_ENTRIES)
-        self.counters.add(Stat.SKIPPED, reason=item.reason)
+            file = self.quarantine.current_name
+        self.count(item.url, Stat.SKIPPED, item.reason, file=file, entry=file is not None)
+
+    def count(
+        self, url: str, stat: Stat, reason: str | None = None, file: str | None = None, entry: bool = False
+    ) -> None:
+        """Count an item's outcome; in a distributed crawl also in the crawl's books, once `file` (if any) commits."""
+        self.counters.add(stat, reason=reason)
+        if self.cluster is not None:
+            counts = counted_keys(stat, reason) + ([Stat.SKIP_ENTRIES.key] if entry else [])
+            self.cluster.outcome(url, counts, file)
+
+
+def learned_url(page: ArticlePage | None, record: dict[str, Any]) -> str:
+    """The URL the crawl learned for an item's page (its outcome is booked against it)."""
+    if page is not None:
+        return page.learned_url or page.url
+    return str(record.get("url", ""))
+
+
+def claimed_counts(claim: Claim, url: str) -> list[str]:
+    """What the crawl counts for an article a worker of it claimed already: a second URL of it is a duplicate; the same
+    URL again (its worker died after committing the record) ends as that worker decided."""
+    earlier = claim.earlier or {}
+    if earlier.get("url") != url:
+        return counted_keys(Stat.SKIPPED, "duplicate")
+    return [DECIDED[str(earlier.get("decision"))].key]

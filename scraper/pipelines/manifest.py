@@ -33,6 +33,8 @@ MANIFEST_SETTINGS = (
     "PORTAL_RETRY_AFTER_MAX",
     "PORTAL_MAX_LIST_PAGES",
     "PORTAL_STALE_LIST_PAGES",
+    "PORTAL_CLUSTER_CONCURRENCY",
+    "PORTAL_CLUSTER_SEEN_MAX",
 )
 
 
@@ -45,8 +47,9 @@ def manifest_settings(settings: Mapping[str, Any] | None, spider: Any | None) ->
     return kept
 
 
-def commit_files(writers: Iterable[DirectoryWriter | None], index: ArchiveIndex) -> list[ClosedFile]:
-    """Commit the writers' files in the order given (the WARC first: docs/archive.md), then save the index.
+def commit_files(writers: Iterable[DirectoryWriter | None], index: ArchiveIndex | None) -> list[ClosedFile]:
+    """Commit the writers' files in the order given (the WARC first: docs/archive.md), then save the index (a worker
+    of a distributed crawl has none of its own: index.json is rebuilt by the next reader that needs it).
 
     Returns the files committed, for the manifest, which is written after them.
     """
@@ -54,5 +57,6 @@ def commit_files(writers: Iterable[DirectoryWriter | None], index: ArchiveIndex)
     for writer in writers:
         if writer is not None:
             files += writer.close()
-    index.save()
+    if index is not None:
+        index.save()
     return files

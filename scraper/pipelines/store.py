@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -25,10 +26,13 @@ from archive.manifest import write_manifest
 from archive.quarantine import QuarantineWriter
 from archive.schema import normalize_record
 from archive.warc import WarcCapture
-from archive.writer import DirectoryBusyError, JsonlWriter
+from archive.writer import DirectoryBusyError, DirectoryWriter, JsonlWriter
+from scraper.cluster.extension import ClusterWorker
+from scraper.cluster.index import SharedIndex
 from scraper.pipelines.capture import RawCapture
 from scraper.pipelines.entries import EntryWriter
 from scraper.pipelines.manifest import commit_files, manifest_settings
+from scraper.pipelines.worker import WorkerArchive
 from scraper.summary import ARCHIVE_ERROR_STAT, MANIFEST_STAT, Counters, CrawlSummary
 
 logger = logging.getLogger(__name__)
@@ -78,6 +82,43 @@ class ArchiveOptions:
         )
 
 
+def open_writers(
+    options: ArchiveOptions, layout: ArchiveLayout, commit_warc: Callable[[], None], group: str | None
+) -> tuple[WarcCapture | None, JsonlWriter, QuarantineWriter]:
+    """The crawl's writers, which take the directory locks (shared by the workers of distributed crawl `group`) and
+    set aside what a killed crawl left half-written; the JSONL ones commit the WARC (`commit_warc`) before each file."""
+    opened: list[DirectoryWriter] = []  # aborted if the next one is refused: their locks are released
+    try:
+        warc = None
+        if options.warc:
+            warc = WarcCapture(layout.warc_dir, options.crawl_id, info={"robots": "obey"}, lock_group=group)
+            opened.append(warc)
+        articles = JsonlWriter(
+            layout.articles_dir,
+            options.crawl_id,
+            max_records=options.max_records,
+            max_bytes=options.max_bytes,
+            compress=options.compress,
+            before_commit=commit_warc,
+            lock_group=group,
+        )
+        opened.append(articles)
+        quarantine = QuarantineWriter(
+            layout.quarantine_dir,
+            options.crawl_id,
+            max_records=options.max_records,
+            max_bytes=options.max_bytes,
+            compress=options.compress,
+            before_commit=commit_warc,
+            lock_group=group,
+        )
+    except BaseException:
+        for writer in opened:
+            writer.abort()
+        raise
+    return warc, articles, quarantine
+
+
 class ArchivePipeline:
     """ArticleRecord, QuarantineRecord and SkippedUrl -> their entries in the archive (EntryWriter says which);
     every response the engine receives -> the WARC, through the `response_received` signal (RawCapture). The record
@@ -88,9 +129,11 @@ class ArchivePipeline:
     why, every writer is aborted and no manifest is written.
     """
 
-    def __init__(self, crawler: Crawler, options: ArchiveOptions) -> None:
+    def __init__(self, crawler: Crawler, options: ArchiveOptions, cluster: ClusterWorker | None = None) -> None:
         self.crawler = crawler
         self.options = options
+        # A worker of a distributed crawl: the crawl's index, and outcomes recorded in Redis once committed.
+        self.worker = WorkerArchive(cluster, options.root) if cluster is not None else None
         self.layout = ArchiveLayout(options.root)
         self.counters = Counters(crawler)
         self.write_error: str | None = None
@@ -106,9 +149,13 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        pipeline = cls(crawler, ArchiveOptions.read_settings(crawler.settings))
+        cluster = crawler.get_extension(ClusterWorker)
+        pipeline = cls(crawler, ArchiveOptions.read_settings(crawler.settings), cluster)
         # The signal sees every downloaded response, robots.txt fetched by RobotsTxtMiddleware included.
         crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        if cluster is not None and pipeline.worker is not None:
+            cluster.on_idle.append(pipeline.commit_waiting)
+            cluster.load_index = pipeline.worker.load_index
         return pipeline
 
     def open_spider(self) -> None:
@@ -142,32 +189,20 @@ class ArchivePipeline:
         self._started_at = utc_now_iso()
         self._started = time.monotonic()
         # Writers first: they take the directory locks and set aside what a killed crawl left half-written.
-        if options.warc:
-            self.warc = WarcCapture(self.layout.warc_dir, options.crawl_id, info={"robots": "obey"})
-        self.articles = JsonlWriter(
-            self.layout.articles_dir,
-            options.crawl_id,
-            max_records=options.max_records,
-            max_bytes=options.max_bytes,
-            compress=options.compress,
-            before_commit=self._commit_warc,
-        )
-        self.quarantine = QuarantineWriter(
-            self.layout.quarantine_dir,
-            options.crawl_id,
-            max_records=options.max_records,
-            max_bytes=options.max_bytes,
-            compress=options.compress,
-            before_commit=self._commit_warc,
-        )
-        self.index = ArchiveIndex.open(options.root)
+        group = self.worker.group if self.worker is not None else None
+        self.warc, self.articles, self.quarantine = open_writers(options, self.layout, self._commit_warc, group)
+        if self.worker is not None:
+            index: ArchiveIndex | SharedIndex = self.worker.open_index()
+        else:
+            index = self.index = ArchiveIndex.open(options.root)
         if self.warc is not None:
-            self.capture = RawCapture(self.warc, self.index, self.counters)
+            self.capture = RawCapture(self.warc, index, self.counters)
+        outcomes = self.worker.outcomes if self.worker is not None else None
         self.entries = EntryWriter(
-            self.articles, self.quarantine, self.index, self.capture, options.crawl_id, self.counters
+            self.articles, self.quarantine, self.index, self.capture, options.crawl_id, self.counters, outcomes
         )
         logger.info(
-            "archiving crawl %s into %s (%d articles already indexed)", options.crawl_id, options.root, len(self.index)
+            "archiving crawl %s into %s (%d articles already indexed)", options.crawl_id, options.root, len(index)
         )
 
     def _commit_warc(self) -> None:
@@ -193,6 +228,18 @@ class ArchivePipeline:
         for writer in (self.warc, self.articles, self.quarantine):
             if writer is not None:
                 writer.abort()
+        if self.worker is not None:
+            self.worker.outcomes.forget()
+
+    def commit_waiting(self) -> None:
+        """A worker of a distributed crawl ran out of work: commit what waits for it (WorkerArchive.commit_idle)."""
+        if self.worker is None or self.write_error is not None:
+            return
+        try:
+            if not self.worker.commit_idle((self.articles, self.quarantine)):
+                self._abort_writers()  # taken for dead: the others redo this work
+        except OSError as exc:
+            self._write_failed(exc, "the files of an idle worker")
 
     def response_received(self, response: Response, request: Request, **kwargs: Any) -> None:
         """Capture one downloaded response (and its request) in the WARC."""
@@ -215,6 +262,8 @@ class ArchivePipeline:
         except OSError as exc:
             self._write_failed(exc, f"the entry for {url}")
         else:
+            if self.worker is not None:
+                self.worker.record_commits((self.articles, self.quarantine))  # a file may have rolled over
             if written is not None:
                 return normalize_record(written)
         raise DropItem(f"no article record written for {url} (see the crawl summary)", log_level="DEBUG")
@@ -229,24 +278,34 @@ class ArchivePipeline:
             # the archive lie. Committed files stay; the open .part files are set aside by the next crawl.
             logger.error("crawl %s stopped: %s; no manifest written", self.options.crawl_id, self.write_error)
             return
+        if self.worker is not None and not self.worker.may_commit():
+            self._abort_writers()  # taken for dead (the log says why): another worker does what this one left
+            return
         try:
             self._commit()
         except OSError as exc:
             self._write_failed(exc, "the files at the end of the crawl", stop=False)  # already closing
 
     def summary(self) -> dict[str, Any]:
-        """The manifest's summary of the crawl so far (docs/archive.md)."""
+        """The manifest's summary of the crawl so far (docs/archive.md). A worker of a distributed crawl counts what
+        it found and what it handled, which need not add up: the crawl's accounting is in the `cluster` block."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
-        return CrawlSummary.from_stats(stats).manifest(time.monotonic() - self._started)
+        elapsed = time.monotonic() - self._started
+        return CrawlSummary.from_stats(stats).manifest(elapsed, accounting=self.worker is None)
 
     def _commit(self) -> None:
-        assert self.index is not None
         options = self.options
         # The WARC first: committed records must never point into a WARC file a crash could still lose.
         files = commit_files((self.warc, self.articles, self.quarantine), self.index)
+        extra = None
+        if self.worker is not None:
+            self.worker.record_commits((self.articles, self.quarantine))
+            extra = self.worker.manifest_extra()
         summary = self.summary()
         settings = manifest_settings(self.crawler.settings, self.crawler.spider)
-        path = write_manifest(options.root, options.crawl_id, self._started_at, utc_now_iso(), settings, files, summary)
+        path = write_manifest(
+            options.root, options.crawl_id, self._started_at, utc_now_iso(), settings, files, summary, extra
+        )
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(MANIFEST_STAT, str(path))
         logger.info("crawl %s: %s", options.crawl_id, ", ".join(f"{k} {v}" for k, v in summary.items()))

@@ -13,12 +13,24 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from archive.layout import utc_now_iso
+from scraper.cluster.frontier import NEW, ClusterFrontier
+from scraper.cluster.scripts import KNOWN as SHARED_KNOWN
+from scraper.cluster.scripts import PENDING, SETTLED
 from scraper.items import SkippedUrl
 from scraper.spiders.incremental import FETCH, KNOWN, OUT_OF_RANGE, KnownArticles, Policy
 from scraper.summary import Counters, Stat
 from scraper.urls import ARTICLE, LIST_PAGE, OFF_SCOPE, article_date, canonical_article_url, column_of, link_kind
 
 logger = logging.getLogger(__name__)
+
+# A distributed crawl's books: the state each decision gives a URL found, and the counts it adds (scraper.cluster).
+DUPLICATE = "duplicate"  # a second URL of an article (a tracking query), skipped by the pipelines
+SHARED_STATES = {FETCH: PENDING, KNOWN: SHARED_KNOWN, OUT_OF_RANGE: SETTLED, DUPLICATE: PENDING}
+DECISION_COUNTS = {FETCH: Stat.ARTICLES_REQUESTED, KNOWN: Stat.KNOWN_NOT_FETCHED, OUT_OF_RANGE: Stat.OUT_OF_RANGE}
+SHARED_COUNTS = {
+    DUPLICATE: [Stat.ARTICLES_FOUND.key],
+    **{decision: [Stat.ARTICLES_FOUND.key, stat.key] for decision, stat in DECISION_COUNTS.items()},
+}
 
 # Why a column's pagination was stopped (pages_skipped/<reason>, and the summary's pagination_stopped).
 LIST_PAGE_LIMIT = "list_page_limit"
@@ -78,10 +90,13 @@ class PageFrontier:
     """Discovery pages (list pages, sitemaps, robots.txt): each found once, then fetched or skipped with a reason;
     other links (neither article nor page of the portal) counted once per distinct URL as `links/<reason>`."""
 
-    def __init__(self, counters: Counters, pagination: Pagination, site: str) -> None:
+    def __init__(
+        self, counters: Counters, pagination: Pagination, site: str, shared: ClusterFrontier | None = None
+    ) -> None:
         self.counters = counters
         self.pagination = pagination
         self.site = site  # the start URL, to name a column in the log
+        self.shared = shared  # a worker of a distributed crawl: the crawl's pages, found once by one of its workers
         self.seen: set[str] = set()
         self.open: set[str] = set()  # requested, not answered yet: what a stopped crawl leaves to its resumption
         self._links_seen: set[str] = set()
@@ -94,23 +109,32 @@ class PageFrontier:
         if url in self.seen:
             return False
         self.seen.add(url)
+        if self.shared is not None and not self.shared.page_found(url):
+            return False  # another worker found it first
         self.counters.add(Stat.PAGES_FOUND)
         if is_list:
             stopped = self.pagination.admit(url)
             if stopped is not None:
                 self.counters.add(Stat.PAGES_SKIPPED, reason=stopped)
+                if self.shared is not None:
+                    self.shared.page_done(url, stopped)
                 self.note_stopped(url, stopped)
                 return False
         self.open.add(url)
         return True
 
     def fetched(self, url: str) -> None:
+        """A page was parsed and every link it led to scheduled (so, in a distributed crawl, its lease may go)."""
         self.open.discard(url)
         self.counters.add(Stat.PAGES_FETCHED)
+        if self.shared is not None:
+            self.shared.page_done(url)
 
     def skipped(self, url: str, reason: str) -> None:
         self.open.discard(url)
         self.counters.add(Stat.PAGES_SKIPPED, reason=reason)
+        if self.shared is not None:
+            self.shared.page_done(url, reason)
 
     def listed(self, url: str, articles: set[str]) -> None:
         """A list page at `url` showed these (canonical) article URLs: stop its column's pagination if it went stale."""
@@ -165,10 +189,13 @@ class ArticleFrontier:
     PORTAL_MAX_ARTICLES limit, the articles to fetch wait in `deferred` until discovery is over (`release`).
     """
 
-    def __init__(self, counters: Counters, policy: Policy, known: KnownArticles) -> None:
+    def __init__(
+        self, counters: Counters, policy: Policy, known: KnownArticles, shared: ClusterFrontier | None = None
+    ) -> None:
         self.counters = counters
         self.policy = policy
         self.known = known
+        self.shared = shared  # a worker of a distributed crawl: the crawl decides each URL once, for all its workers
         self.started = datetime.now(UTC)
         self.decisions: dict[str, str] = {}  # url -> FETCH / KNOWN / OUT_OF_RANGE, as first decided
         self.open: set[str] = set()  # requested, not answered yet
@@ -181,14 +208,20 @@ class ArticleFrontier:
         if canonical != url:
             if url not in self._variants_seen:
                 self._variants_seen.add(url)
-                self.counters.add(Stat.ARTICLES_FOUND)
-                yield SkippedUrl(url, "duplicate", f"same article as {canonical}", utc_now_iso(), final_url=canonical)
+                if self.shared is None or self.shared.article_found(url, PENDING, SHARED_COUNTS[DUPLICATE]) == NEW:
+                    self.counters.add(Stat.ARTICLES_FOUND)
+                    yield SkippedUrl(
+                        url, "duplicate", f"same article as {canonical}", utc_now_iso(), final_url=canonical
+                    )
             url = canonical
         previous = self.decisions.get(url)
         if previous in (FETCH, OUT_OF_RANGE) or (previous == KNOWN and lastmod is None):
             return
         published = article_date(url)
         decision = self.known.decide(self.policy, ident, published, lastmod, self.started)
+        if self.shared is not None:
+            yield from self.found_shared(url, decision, published)
+            return
         if previous == KNOWN:
             if decision != FETCH:
                 return
@@ -205,6 +238,26 @@ class ArticleFrontier:
         else:
             self.counters.add(Stat.ARTICLES_REQUESTED)
             yield Fetch(url, published)
+
+    def found_shared(self, url: str, decision: str, published: date | None) -> Iterator[Fetch]:
+        """The crawl's decision on a URL, taken by the first of its workers to find it; a Fetch if it fell here.
+
+        This worker counts what it decided first; the crawl's books count each URL once, whichever worker found it.
+        """
+        assert self.shared is not None
+        state = self.shared.article_found(url, SHARED_STATES[decision], SHARED_COUNTS[decision])
+        if state == NEW:
+            self.decisions[url] = decision
+            self.counters.add(Stat.ARTICLES_FOUND)
+            self.counters.add(DECISION_COUNTS[decision])
+            if decision == FETCH:
+                yield Fetch(url, published)
+        elif state == SHARED_KNOWN and decision == FETCH and self.shared.article_flip(url):
+            self.decisions[url] = FETCH
+            self.counters.add(Stat.ARTICLES_REQUESTED)
+            yield Fetch(url, published)
+        else:
+            self.decisions[url] = KNOWN if state == SHARED_KNOWN else FETCH  # nothing more to do here
 
     def release(self) -> list[Fetch]:
         """Discovery is over: the newest deferred articles up to PORTAL_MAX_ARTICLES; the rest are `over_limit`."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -19,6 +20,7 @@ from twisted.python.failure import Failure
 
 from archive.layout import utc_now_iso
 from archive.reader import parse_instant
+from scraper.cluster.extension import ClusterWorker
 from scraper.headers import declared_charset, header_pairs, reason_phrase
 from scraper.items import ArticlePage, SkippedUrl
 from scraper.spiders.accounting import SkipReason, classify_failure
@@ -26,15 +28,13 @@ from scraper.spiders.discovery import extract_hrefs, pager_urls, read_sitemap, r
 from scraper.spiders.frontier import ArticleFrontier, Fetch, PageFrontier, Pagination, keep_in_state
 from scraper.spiders.incremental import KnownArticles, Policy
 from scraper.summary import Counters, Stat
-from scraper.urls import ARTICLE, OFF_SCOPE, canonical_article_url, host_key, strict_article_id
+from scraper.urls import ARTICLE, LEARNED_URL, OFF_SCOPE, canonical_article_url, host_key, strict_article_id
 
 logger = logging.getLogger(__name__)
 
 # Scheduler priorities: discovery (list pages, sitemaps) before any article, then articles newest
 # month first. Months, not days: with a JOBDIR each priority is a disk queue holding a file open.
 DISCOVERY_PRIORITY = 1_000_000
-# Request meta: the URL as the crawl learned it, so an outcome after redirects is booked against it.
-LEARNED_URL = "newsarchive_url"
 
 
 def article_priority(published: date | None) -> int:
@@ -90,7 +90,43 @@ def article_page(response: Response) -> ArticlePage:
         request_headers=header_pairs(response.request.headers) if response.request else [],
         charset=declared_charset(headers),
         reason=reason_phrase(response.status),
+        learned_url=learned_url(response),
     )
+
+
+def open_frontiers(spider: PortalSpider) -> None:
+    """A crawl of its own: the archive's index says what is archived; a JOBDIR's state continues a stopped crawl."""
+    # Opened at start, not in from_crawler: the archive pipeline has checked ARCHIVE_DIR by now.
+    if spider.archive_dir is not None:
+        spider.articles.known = KnownArticles.open(spider.archive_dir)
+    state = getattr(spider, "state", None)  # set from JOBDIR/spider.state by Scrapy's SpiderState
+    if isinstance(state, dict):
+        keep_in_state(state, spider.articles, spider.pages)
+    logger.info("%d articles already archived; %s", len(spider.articles.known), spider.articles.policy)
+
+
+def seed_requests(spider: PortalSpider) -> list[Request]:
+    """Where discovery starts: the start URL, /sitemap.xml and /robots.txt (each counted once as found)."""
+    requests = (
+        spider.page_request(spider.start_url, spider.parse_list),
+        spider.page_request(urljoin(spider.start_url, "/sitemap.xml"), spider.parse_sitemap),
+        spider.page_request(urljoin(spider.start_url, "/robots.txt"), spider.parse_robots),
+    )
+    return [request for request in requests if request is not None]
+
+
+def attach_cluster(spider: PortalSpider) -> ClusterWorker | None:
+    """A worker of a distributed crawl: the crawl decides each URL once for all its workers, and its index says what
+    is archived (looked up at start: Scrapy makes the spider before the extensions). None for a crawl of its own, whose
+    frontiers open_frontiers sets up."""
+    cluster = spider.crawler.get_extension(ClusterWorker)
+    if cluster is None:
+        open_frontiers(spider)
+        return None
+    spider.pages.shared = spider.articles.shared = cluster.frontier
+    spider.articles.known = KnownArticles(cluster.index, index=cluster.index)
+    cluster.seeds = partial(seed_requests, spider)  # for a worker that seeds in place of a dead first worker
+    return cluster
 
 
 class PortalSpider(scrapy.Spider):
@@ -105,6 +141,7 @@ class PortalSpider(scrapy.Spider):
     # Made by from_crawler, which Scrapy always uses.
     articles: ArticleFrontier
     pages: PageFrontier
+    cluster: ClusterWorker | None = None  # a worker of a distributed crawl (`newsarchive crawl --redis`), from start
 
     def __init__(self, start_url: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,20 +180,11 @@ class PortalSpider(scrapy.Spider):
         return self.articles.counters
 
     async def start(self) -> AsyncIterator[Any]:
-        # Opened here, not in from_crawler: the archive pipeline has checked ARCHIVE_DIR by now.
-        if self.archive_dir is not None:
-            self.articles.known = KnownArticles.open(self.archive_dir)
-        state = getattr(self, "state", None)  # set from JOBDIR/spider.state by Scrapy's SpiderState
-        if isinstance(state, dict):
-            keep_in_state(state, self.articles, self.pages)
-        logger.info("%d articles already archived; %s", len(self.articles.known), self.articles.policy)
-        for request in (
-            self.page_request(self.start_url, self.parse_list),
-            self.page_request(urljoin(self.start_url, "/sitemap.xml"), self.parse_sitemap),
-            self.page_request(urljoin(self.start_url, "/robots.txt"), self.parse_robots),
-        ):
-            if request is not None:
-                yield request
+        self.cluster = attach_cluster(self)
+        for request in seed_requests(self) if self.cluster is None or self.cluster.seeder else []:
+            yield request
+        if self.cluster is not None and self.cluster.seeder:
+            self.cluster.seeded()  # resumed after the last one was scheduled (a worker not seeding schedules none)
 
     def page_request(self, url: str, callback: Any) -> Request | None:
         """A discovery request (list page, sitemap, robots.txt), once per URL; counted in `pages_found`.
@@ -247,17 +275,17 @@ class PortalSpider(scrapy.Spider):
         """Home, channel or column page: follow articles, list pages and the pager."""
         self.counters.add(Stat.LIST_PAGES)
         learned = learned_url(response)
-        self.pages.fetched(learned)
         base = response.urljoin("") if isinstance(response, TextResponse) else response.url  # honours <base href>
         hrefs = [urljoin(base, href) for href in extract_hrefs(response.body)]
         listed = {canonical_article_url(urldefrag(url)[0]) for url in hrefs if strict_article_id(url) is not None}
         self.pages.listed(learned, listed)
         yield from self.follow_links(hrefs + pager_urls(response.body, response.url))
+        # Last: in a distributed crawl the page's lease goes with it, once every link it led to is scheduled.
+        self.pages.fetched(learned)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request | SkippedUrl]:
         """A sitemap or sitemap index (lxml, no entity expansion)."""
         self.counters.add(Stat.SITEMAPS)
-        self.pages.fetched(learned_url(response))
         links = read_sitemap(response.body)
         if links is None:
             logger.warning("empty sitemap at %s", response.url)
@@ -266,11 +294,12 @@ class PortalSpider(scrapy.Spider):
         else:
             self.counters.add(Stat.SITEMAP_URLS, len(links.urls))
             yield from self.follow_links(links.urls, links.lastmods)
+        self.pages.fetched(learned_url(response))
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """robots.txt may name sitemaps besides /sitemap.xml."""
-        self.pages.fetched(learned_url(response))
         yield from self.follow_sitemaps(robots_sitemaps(response.body, response.url))
+        self.pages.fetched(learned_url(response))
 
     def follow_sitemaps(self, urls: list[str]) -> Iterator[Request]:
         for url in urls:
