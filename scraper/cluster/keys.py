@@ -24,6 +24,11 @@ class ClusterKeys:
         return f"{self.namespace}:inflight"
 
     @property
+    def waiting(self) -> str:
+        """Requests waiting for a slot of the portal's budget, in the order they asked (a sorted set)."""
+        return f"{self.namespace}:inflight:waiting"
+
+    @property
     def prefix(self) -> str:
         return f"{self.namespace}:{self.crawl_id}"
 

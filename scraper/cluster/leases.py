@@ -18,6 +18,7 @@ class LeaseBook:
 
     def __init__(self) -> None:
         self._held: dict[str, bytes] = {}
+        self._waiting: set[str] = set()  # held until the file holding their outcome is committed
 
     def hold(self, request: Any, data: bytes) -> None:
         self._held[lease_key(request)] = data
@@ -28,10 +29,16 @@ class LeaseBook:
 
     def take(self, url: str) -> bytes | None:
         """Give up the lease on the request for `url`, whose outcome is being recorded."""
+        self._waiting.discard(url)
         return self._held.pop(url, None)
 
-    def urls(self) -> list[str]:
-        return sorted(self._held)
+    def wait(self, url: str) -> None:
+        """The outcome of `url` is decided and waits for the commit of its file: the lease is kept on purpose."""
+        self._waiting.add(url)
+
+    def unaccounted(self) -> list[str]:
+        """Leases held with no outcome waiting: once the worker is idle, requests that ended without one (a bug)."""
+        return sorted(set(self._held) - self._waiting)
 
     def __len__(self) -> int:
         return len(self._held)

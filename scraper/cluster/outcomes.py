@@ -32,6 +32,7 @@ class ClusterOutcomes:
             self.frontier.article_done(url, counts)
         else:
             self._waiting[file].append((url, counts))
+            self.frontier.leases.wait(url)
 
     def wrote(self, article_id: str, file: str) -> None:
         """An article's record went into `file` (not committed yet)."""

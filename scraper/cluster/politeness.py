@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # Request meta: the slot a request holds while it is in flight.
 SLOT = "newsarchive_cluster_slot"
 # Seconds between tries for a slot while the budget is spent (with some jitter, so that workers take turns).
-WAIT = 0.05
+WAIT = 0.01
 # A slot held longer than the download may take (plus this margin) belonged to a worker that died: it is freed.
 SLOT_MARGIN = 30.0
 
@@ -57,7 +57,7 @@ class ClusterPoliteness:
         from twisted.internet import reactor
 
         member = f"{self.worker.keys.alive(self.worker.name)}|{next(self._numbers)}"
-        keys = [self.worker.keys.inflight]
+        keys = [self.worker.keys.inflight, self.worker.keys.waiting]
         while not self._acquire(keys=keys, args=[self.limit, member, self.slot_ms]):
             await maybe_deferred_to_future(deferLater(reactor, WAIT * (1 + random.random()), lambda: None))
         request.meta[SLOT] = member

@@ -150,17 +150,26 @@ return #ARGV
 """
 
 # Take one of PORTAL_CLUSTER_CONCURRENCY slots (ARGV[1]) in KEYS[1] for ARGV[3] ms as member ARGV[2], named
-# `<lease key of its worker>|<number>`. Slots of a worker whose lease is gone (it died), or past their time, are freed
-# first. Returns 1 if a slot was free.
+# `<lease key of its worker>|<number>`, in turn: requests waiting for a slot queue in KEYS[2] in the order they first
+# asked (numbered by the counter `<KEYS[2]>:turns`), so that a worker whose requests free slots does not take them all
+# again. Slots and turns of a worker whose
+# lease is gone (it died), and slots past their time, are freed first. Returns 1 if the request got a slot.
 ACQUIRE = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local lease = string.match(member, '^(.*)|')
-  if lease and redis.call('EXISTS', lease) == 0 then redis.call('ZREM', KEYS[1], member) end
+for _, key in ipairs(KEYS) do
+  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local lease = string.match(member, '^(.*)|')
+    if lease and redis.call('EXISTS', lease) == 0 then redis.call('ZREM', key, member) end
+  end
 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':turns'), ARGV[2])
+end
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+if free <= 0 or redis.call('ZRANK', KEYS[2], ARGV[2]) >= free then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[2])
 return 1
 """
