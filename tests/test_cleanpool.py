@@ -16,7 +16,7 @@ PAGE = "<html><body><h1 class='title'>標題</h1><div class='TRS_Editor'><p>產(
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[CleanPool]:
-    running = CleanPool("poolcleaners.slow_or_crashing", size=2, budget=2.0)
+    running = CleanPool("crawling.slow_or_crashing", size=2, budget=2.0)
     yield running
     running.close()
 
