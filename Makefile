@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv browser test demo clean
+.PHONY: all venv browser test demo bench bench-long clean
 
 all: test
 
@@ -29,6 +29,14 @@ test: $(STAMP) browser
 
 demo: $(STAMP)
 	$(VENV)/bin/newsarchive demo
+
+# One run, one table (also JSON under bench/results/): scrapy bench, our crawl of 2,000 replica articles,
+# the cleaner beside trafilatura, the crawl's peak memory at 1,000 articles. bench-long adds 20,000.
+bench: $(STAMP)
+	$(VENV)/bin/python bench/bench_crawl.py --articles 2000 --rss 1000
+
+bench-long: $(STAMP)
+	$(VENV)/bin/python bench/bench_crawl.py --articles 2000 --rss 1000 20000
 
 clean:
 	rm -rf demo-archive
