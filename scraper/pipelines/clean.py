@@ -105,7 +105,7 @@ class CleanPipeline:
             return self.quarantine(page, outcome.reason, outcome.message or outcome.reason, outcome.text)
         self.counters.add(Stat.CLEANED)
         try:
-            record = build_record(outcome.value.to_dict(), page, self.crawl_id)
+            record = build_record(outcome.value, page, self.crawl_id)
         except ValueError as exc:
             return self.quarantine(page, "no_article_id", str(exc))
         return ArticleRecord(record=record, page=page)
