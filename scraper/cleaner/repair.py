@@ -16,7 +16,7 @@ from typing import Any
 from scraper.cleaner.anchors import NONCHARACTERS, strip_anchors, wrap
 from scraper.cleaner.article import CleanError
 from scraper.cleaner.greedy import solve_greedy
-from scraper.cleaner.lattice import Marker, Token, solve, tokens_from_bytes, tokens_from_text
+from scraper.cleaner.lattice import LatticeReport, Marker, Token, solve, tokens_from_bytes, tokens_from_text
 from scraper.cleaner.sites import READING, Reading, WindowPlanner, count_suspects, ordinary_pattern, scan
 
 MARKER = "\ufffd"
@@ -142,7 +142,7 @@ class _Builder:
         else:
             self.pieces.append(wrap(index, restored[:cut]) + restored[cut:])
 
-    def _add_counts(self, found: Any) -> None:
+    def _add_counts(self, found: LatticeReport) -> None:
         report = self.report
         report.pinyin_removed += found.pinyin_removed
         report.mojibake_runs += found.mojibake_runs
