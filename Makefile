@@ -8,7 +8,7 @@ PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
 PYWB_SPEC := pywb>=2.10
 
-.PHONY: all venv browser test demo clean
+.PHONY: all venv browser test demo bench bench-long clean
 
 all: test
 
@@ -40,6 +40,14 @@ test: $(STAMP) $(PYWB_STAMP) browser
 
 demo: $(STAMP)
 	$(VENV)/bin/newsarchive demo
+
+# One run, one table (also JSON under bench/results/): scrapy bench, our crawl of 2,000 replica articles,
+# the cleaner beside trafilatura, the crawl's peak memory at 1,000 articles. bench-long adds 20,000.
+bench: $(STAMP)
+	$(VENV)/bin/python bench/bench_crawl.py --articles 2000 --rss 1000
+
+bench-long: $(STAMP)
+	$(VENV)/bin/python bench/bench_crawl.py --articles 2000 --rss 1000 20000
 
 clean:
 	rm -rf demo-archive

@@ -46,9 +46,9 @@ def scrapy_bench() -> float:
     return float(stats["response_received_count"]) / float(stats["elapsed_time_seconds"])
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
-    total, stack = 0, [pid]
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process alone and with all its descendants (the cleaning workers), from /proc."""
+    own, total, stack = 0, 0, [pid]
     while stack:
         current = stack.pop()
         try:
@@ -57,9 +57,11 @@ def _tree_rss(pid: int) -> int:
         except OSError:
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        total += int(match.group(1)) * 1024 if match else 0
+        resident = int(match.group(1)) * 1024 if match else 0
+        own = resident if current == pid else own
+        total += resident
         stack.extend(int(child) for child in children)
-    return total
+    return own, total
 
 
 def crawl(articles: int) -> dict[str, Any]:
@@ -68,13 +70,14 @@ def crawl(articles: int) -> dict[str, Any]:
         command = [sys.executable, "-m", "scraper", "crawl", "--start-url", replica.url, "--out", out, *FAST]
         started = time.monotonic()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        peak = 0
+        peak = own_peak = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, own_peak
             while not done.wait(RSS_SAMPLE_SECONDS):
-                peak = max(peak, _tree_rss(process.pid))
+                own, total = _tree_rss(process.pid)
+                peak, own_peak = max(peak, total), max(own_peak, own)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -93,6 +96,7 @@ def crawl(articles: int) -> dict[str, Any]:
         "seconds": seconds,
         "pages_per_second": requests / seconds,
         "peak_rss_mb": peak / 2**20,
+        "peak_rss_crawl_process_mb": own_peak / 2**20,
     }
 
 
@@ -144,15 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("trafilatura `bare_extraction`, same pages", f"{alone['trafilatura_pages_per_second']:.1f} pages/s", ""),
     ]
-    first = memory[0]["peak_rss_mb"]
-    rows += [
-        (
-            f"crawl peak RSS, {m['articles']:,} articles",
-            f"{m['peak_rss_mb']:.0f} MB",
-            f"{m['peak_rss_mb'] / first:.2f}x",
-        )
-        for m in memory
-    ]
+    for key, label in (("peak_rss_mb", "with its cleaning workers"), ("peak_rss_crawl_process_mb", "crawl process")):
+        first = memory[0][key]
+        rows += [
+            (f"peak RSS, {m['articles']:,} articles, {label}", f"{m[key]:.0f} MB", f"{m[key] / first:.2f}x")
+            for m in memory
+        ]
     print(f"Measured {result['when']} on {result['machine']}")
     print("| measure | value | ratio |\n|---|---:|---:|")
     for row in rows:

@@ -30,7 +30,7 @@ WARM_UP_PAGE = "<html><body><h1>產(chǎn)業</h1><div class='TRS_Editor'><p>規
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one page: an article (`value`), a refusal (`reason`, `message`, `text`)."""
+    """What became of one page: an article (`value`, as Article.to_dict()), a refusal (`reason`, `message`, `text`)."""
 
     value: Any = None
     reason: str | None = None  # clean_error, too_large, clean_timeout, clean_crash
@@ -66,7 +66,8 @@ def _serve(clean_path: str, conn: Connection) -> None:
             return
         body, url, headers = task
         try:
-            result: tuple[Any, ...] = ("ok", clean(body, url=url, headers=headers))
+            # The plain dict crosses the pipe: pickling hundreds of repair objects costs the crawl's own process.
+            result: tuple[Any, ...] = ("ok", clean(body, url=url, headers=headers).to_dict())
         except CleanError as error:
             result = ("refused", getattr(error, "reason", "clean_error"), str(error), getattr(error, "text", None))
         conn.send(result)
@@ -178,6 +179,6 @@ def run_inline(clean: Callable[..., Any], body: bytes, url: str | None, headers:
     from scraper.cleaner.article import CleanError
 
     try:
-        return Outcome(value=clean(body, url=url, headers=dict(headers)))
+        return Outcome(value=clean(body, url=url, headers=dict(headers)).to_dict())
     except CleanError as error:
         return Outcome(reason=error.reason, message=str(error), text=error.text)

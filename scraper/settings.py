@@ -113,6 +113,12 @@ ARCHIVE_WARC_ENABLED = True
 
 # Dotted path of the function that turns raw bytes into an Article.
 CLEAN_FUNCTION = "scraper.cleaner.clean_page"
+# Worker processes that clean pages while the reactor downloads: None for one per core, 0 to clean in
+# the crawl's own process (no time budget then). Read by scraper/pipelines/clean.py.
+CLEAN_POOL_SIZE = None
+# Seconds a page may take to clean in a worker; over it, the page is quarantined as `clean_timeout`
+# (its raw capture kept in the WARC) and the worker replaced. A replica page takes about 10 ms.
+CLEAN_TIME_BUDGET = 5.0
 
 # Start URL of the portal when the spider gets no `-a start_url=...`.
 PORTAL_START_URL = ""

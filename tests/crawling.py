@@ -12,6 +12,7 @@ import socketserver
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,3 +207,33 @@ def table_row(stdout: str, label: str) -> tuple[int, dict[str, int]]:
             break
         reasons[match[1]] = int(match[2])
     return int(lines[row].split()[-1]), reasons
+
+
+def slow_or_crashing(body: bytes, url: str | None = None, headers: Any = None) -> Article:
+    """The real cleaner, except for pages made to overrun or kill the cleaning worker (tests of the pool).
+
+    By the body: `SLOW` sleeps past any budget, `CRASH` kills the process, `CRASH-ONCE:<path>` kills it
+    unless <path> exists (and creates it). By the URL, in a crawl: articles whose id is in the environment
+    variable NEWSARCHIVE_TEST_SLOW or NEWSARCHIVE_TEST_CRASH (comma-separated).
+    """
+    from scraper.cleaner import clean_page
+
+    ident = strict_article_id(url or "") or ""
+    if body.startswith(b"SLOW") or (ident and ident in os.environ.get("NEWSARCHIVE_TEST_SLOW", "").split(",")):
+        time.sleep(60)
+    if ident and ident in os.environ.get("NEWSARCHIVE_TEST_CRASH", "").split(","):
+        os._exit(3)
+    if body.startswith(b"CRASH-ONCE:"):
+        marker = Path(body.split(b":", 1)[1].decode())
+        if not marker.exists():
+            marker.touch()
+            os._exit(3)
+        body = b"<html><body><h1>x</h1></body></html>"
+    elif body.startswith(b"CRASH"):
+        os._exit(3)
+    return clean_page(body, url, headers, strict=url is not None and ident != "")
+
+
+def broken_clean(body: bytes, url: str | None = None, headers: Any = None) -> Article:
+    """A cleaner with a bug: its KeyError must reach the crawl, not be booked as a page problem."""
+    raise KeyError("bug")

@@ -16,7 +16,7 @@ PAGE = "<html><body><h1 class='title'>標題</h1><div class='TRS_Editor'><p>產(
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[CleanPool]:
-    running = CleanPool("poolcleaners.slow_or_crashing", size=2, budget=2.0)
+    running = CleanPool("crawling.slow_or_crashing", size=2, budget=2.0)
     yield running
     running.close()
 
@@ -25,7 +25,7 @@ def test_a_page_is_cleaned_in_a_worker_as_it_is_inline(pool: CleanPool) -> None:
     body = PAGE.encode("gbk")
     outcome = pool.clean(body, None, {"Content-Type": "text/html; charset=gbk"})
     inline = run_inline(clean_page, body, None, {"Content-Type": "text/html; charset=gbk"})
-    assert outcome.value == inline.value and outcome.value.paragraphs == ["產業發展。"]
+    assert outcome.value == inline.value and outcome.value["paragraphs"] == ["產業發展。"]
 
 
 def test_a_refusal_comes_back_with_its_reason_and_text(pool: CleanPool) -> None:
@@ -51,7 +51,7 @@ def test_other_pages_are_cleaned_while_one_overruns(pool: CleanPool) -> None:
 
 def test_a_crash_is_retried_once_on_a_fresh_worker(pool: CleanPool, tmp_path: Path) -> None:
     outcome = pool.clean(b"CRASH-ONCE:" + str(tmp_path / "crashed").encode(), None, {})
-    assert outcome.value is not None and outcome.value.title == "x"
+    assert outcome.value is not None and outcome.value["title"] == "x"
 
 
 def test_a_page_that_kills_its_worker_twice_is_a_clean_crash(pool: CleanPool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from archive.quarantine import validate_quarantine
 from archive.schema import text_sha256, validate_record
 from archive.stats import archive_stats
 from archive.writer import DirectoryBusyError, DirectoryLock
-from scraper.cleaner import MAX_BODY_BYTES, clean_page
+from scraper.cleaner import MAX_BODY_BYTES
 from scraper.cleaner.article import Article
 from scraper.items import ArticlePage, ArticleRecord, QuarantineRecord, SkippedUrl
 from scraper.pipelines.clean import CleanPipeline
@@ -25,6 +26,7 @@ from scraper.pipelines.store import ArchivePipeline
 from scraper.pipelines.validate import ValidatePipeline
 
 URL = "http://127.0.0.1:8123/news/yw/202508/t20250826_254967.html"
+CLEAN_PAGE = "scraper.cleaner.clean_page"
 CRAWL_ID = "20250826T000000Z-abc123"
 
 
@@ -75,21 +77,21 @@ def test_clean_pipeline_quarantines_clean_errors(
     project_crawler: Callable[..., Crawler], make_page: Callable[..., ArticlePage]
 ) -> None:
     crawler = project_crawler(CLEAN_FUNCTION="crawling.fake_clean", ARCHIVE_CRAWL_ID=CRAWL_ID)
-    pipeline = CleanPipeline.from_crawler(crawler)
-    good = pipeline.process_item(make_page(body=b"text"))
-    bad = pipeline.process_item(make_page(body=b"EMPTY"))
+    pipeline = CleanPipeline.from_crawler(crawler)  # not opened: no pool, pages cleaned inline
+    good = asyncio.run(pipeline.process_item(make_page(body=b"text")))
+    bad = asyncio.run(pipeline.process_item(make_page(body=b"EMPTY")))
     assert isinstance(good, ArticleRecord) and good.record["text"] == "text"
     assert isinstance(bad, QuarantineRecord)
     assert bad.record["reason"] == "clean_error" and bad.record["detail"] == "no article body"
     # The store pipeline counts a quarantined page (and its reason) when it writes the entry.
     assert not [key for key in crawler.stats.get_stats() if key.startswith("newsarchive/quarantined")]
     assert crawler.stats.get_value("newsarchive/cleaned") == 1
-    assert pipeline.process_item({"other": 1}) == {"other": 1}
+    assert asyncio.run(pipeline.process_item({"other": 1})) == {"other": 1}
 
 
 def test_a_page_over_the_cleaners_limit_is_quarantined_as_too_large(make_page: Callable[..., ArticlePage]) -> None:
-    pipeline = CleanPipeline(clean_page, CRAWL_ID)
-    entry = pipeline.process_item(make_page(body=b" " * (MAX_BODY_BYTES + 1)))
+    pipeline = CleanPipeline(CLEAN_PAGE, CRAWL_ID)
+    entry = asyncio.run(pipeline.process_item(make_page(body=b" " * (MAX_BODY_BYTES + 1))))
     assert isinstance(entry, QuarantineRecord)
     assert entry.record["reason"] == "too_large" and "exceeds the cleaner's limit" in entry.record["detail"]
 
@@ -98,7 +100,7 @@ def test_a_page_without_an_article_keeps_its_restored_text_in_the_quarantine(
     make_page: Callable[..., ArticlePage],
 ) -> None:
     page = make_page(body="<html><body><p>產(chǎn)業(yè)發展</p><p>第二行</p></body></html>".encode("gbk"))
-    entry = CleanPipeline(clean_page, CRAWL_ID).process_item(page)
+    entry = asyncio.run(CleanPipeline(CLEAN_PAGE, CRAWL_ID).process_item(page))
     assert isinstance(entry, QuarantineRecord)
     assert entry.record["reason"] == "clean_error"
     assert entry.record["restored_text"] == "產業發展\n第二行"
@@ -106,11 +108,8 @@ def test_a_page_without_an_article_keeps_its_restored_text_in_the_quarantine(
 
 
 def test_clean_pipeline_lets_bugs_raise(make_page: Callable[..., ArticlePage]) -> None:
-    def broken(body: bytes, url: str | None = None, headers: Any = None) -> Article:
-        raise KeyError("bug")
-
     with pytest.raises(KeyError):
-        CleanPipeline(broken, CRAWL_ID).process_item(make_page())
+        asyncio.run(CleanPipeline("crawling.broken_clean", CRAWL_ID).process_item(make_page()))
 
 
 def test_clean_pipeline_reports_a_missing_cleaner(project_crawler: Callable[..., Crawler]) -> None:

@@ -102,14 +102,27 @@ class _Node:
 
 
 @dataclass
-class LatticeReport:
-    """What the cheapest path did: counts, the model's choices and the reasons of its markers."""
+class RepairCounts:
+    """Counts of what a repair did, and the model's choices with their rivals."""
 
     pinyin_removed: int = 0
     mojibake_runs: int = 0
     bytes_restored: int = 0
     markup_restored: int = 0
     model_choices: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: RepairCounts) -> None:
+        self.pinyin_removed += other.pinyin_removed
+        self.mojibake_runs += other.mojibake_runs
+        self.bytes_restored += other.bytes_restored
+        self.markup_restored += other.markup_restored
+        self.model_choices.extend(other.model_choices)
+
+
+@dataclass
+class LatticeReport(RepairCounts):
+    """What the cheapest path did: the counts, and the reasons of its markers in order."""
+
     markers: list[str] = field(default_factory=list)
 
 

@@ -152,16 +152,11 @@ _LEAKED_TAG = re.compile(r"<?/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
 
 
 def leaked_markup(text: str) -> list[tuple[int, int]]:
-    """Spans of closing tags that leaked into the text, with or without their `<`."""
-    return [m.span() for m in _LEAKED_TAG.finditer(text)]
-
-
-def remove_leaked_markup(text: str) -> tuple[str, int]:
-    """Drop closing tags that leaked into the text, with or without their `<` (`?/p>`).
+    """Spans of closing tags that leaked into the text, with or without their `<` (`?/p>`).
 
     Parsed HTML holds no tags in its text, so any left there leaked.
 
-    >>> remove_leaked_markup("有限。”/p>特異型/通用型")
-    ('有限。”特異型/通用型', 1)
+    >>> leaked_markup("有限。”/p>特異型/通用型")
+    [(4, 7)]
     """
-    return _LEAKED_TAG.subn("", text)
+    return [m.span() for m in _LEAKED_TAG.finditer(text)]

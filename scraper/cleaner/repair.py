@@ -16,7 +16,7 @@ from typing import Any
 from scraper.cleaner.anchors import NONCHARACTERS, strip_anchors, wrap
 from scraper.cleaner.article import CleanError
 from scraper.cleaner.greedy import solve_greedy
-from scraper.cleaner.lattice import Marker, Token, solve, tokens_from_bytes, tokens_from_text
+from scraper.cleaner.lattice import Marker, RepairCounts, Token, solve, tokens_from_bytes, tokens_from_text
 from scraper.cleaner.sites import READING, Reading, WindowPlanner, count_suspects, ordinary_pattern, scan
 
 MARKER = "\ufffd"
@@ -36,12 +36,9 @@ class RepairEntry:
 
 
 @dataclass
-class RepairReport:
-    pinyin_removed: int = 0
-    mojibake_runs: int = 0
-    bytes_restored: int = 0
-    markup_restored: int = 0
-    model_choices: list[dict[str, Any]] = field(default_factory=list)
+class RepairReport(RepairCounts):
+    """The page's counts, and every change logged, its index named by the anchors around it."""
+
     entries: list[RepairEntry] = field(default_factory=list)
 
     def log(self, entry: RepairEntry) -> int:
@@ -102,7 +99,7 @@ class _Builder:
                 end = max(end, planned.popleft()[1])
             original = self.text[start:end]
             solution = solve(self.tokens_of(original), before)
-        self._add_counts(solution.report)
+        self.report.add(solution.report)
         restored, markers = _flatten(solution.pieces)
         reasons = iter(solution.report.markers)
         choices = solution.report.model_choices
@@ -141,14 +138,6 @@ class _Builder:
             self.pieces.append(wrap(index, restored))
         else:
             self.pieces.append(wrap(index, restored[:cut]) + restored[cut:])
-
-    def _add_counts(self, found: Any) -> None:
-        report = self.report
-        report.pinyin_removed += found.pinyin_removed
-        report.mojibake_runs += found.mojibake_runs
-        report.bytes_restored += found.bytes_restored
-        report.markup_restored += found.markup_restored
-        report.model_choices.extend(found.model_choices)
 
     def result(self) -> RepairResult:
         return RepairResult("".join(self.pieces), self.report)

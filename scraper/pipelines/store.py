@@ -99,6 +99,9 @@ def open_writers(
             max_records=options.max_records,
             max_bytes=options.max_bytes,
             compress=options.compress,
+            # ValidatePipeline checked every record that reaches the store (the fields set here, the
+            # version and the WARC pointer, are ours): each record is validated once, not twice.
+            validate=None,
             before_commit=commit_warc,
             lock_group=group,
         )
