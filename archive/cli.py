@@ -12,6 +12,7 @@ from typing import Any
 
 from .export import export_records
 from .layout import ArchiveRootError
+from .manifest import SUMMARY_KEYS
 from .merge import MergeError, merge_archives
 from .output import OutputPathError, atomic_binary_output, atomic_output
 from .parquet import ParquetError, export_parquet
@@ -67,6 +68,12 @@ def format_stats(stats: dict[str, Any]) -> str:
     rows += [(f"  {kind} files", str(n)) for kind, n in stats["files_by_kind"].items()]
     rows += [(f"articles with {v} version(s)", str(n)) for v, n in stats["versions"].items()]
     rows += [(f"section {name}", str(n)) for name, n in stats["sections"].items()]
+    for crawl_id, crawl in stats["distributed_crawls"].items():
+        workers = f"{crawl['workers']} workers" + (
+            f" (and {crawl['unfinished_workers']} unfinished)" if crawl["unfinished_workers"] else ""
+        )
+        outcomes = ", ".join(f"{key} {(crawl.get('crawl') or crawl).get(key, 0)}" for key in SUMMARY_KEYS)
+        rows.append((f"distributed crawl {crawl_id}", f"{workers}: {outcomes}"))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 

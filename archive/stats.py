@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .layout import ArchiveLayout, check_archive_root, committed_jsonl, committed_warcs
-from .manifest import manifest_paths
+from .ledger import read_ledger
+from .manifest import SUMMARY_KEYS, load_manifests, manifest_paths
 from .reader import iter_quarantine, iter_records, parse_instant
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
         (moment, value) for value in (a["published_at"] for a in latest.values()) if (moment := parse_instant(value))
     )
     return {
+        "distributed_crawls": distributed_crawls(root),
         "articles": len(latest),
         "records": records,
         "quarantined": outcomes["quarantined"],
@@ -64,3 +66,28 @@ def archive_stats(directory: Path | str) -> dict[str, Any]:
         "published_last": published[-1][1] if published else None,
         "sections": dict(Counter(a["section"] or "(none)" for a in latest.values()).most_common()),
     }
+
+
+def distributed_crawls(root: Path) -> dict[str, dict[str, Any]]:
+    """Per distributed crawl (`newsarchive crawl --redis`): its workers, finished or not, what their manifests say they
+    wrote (the five counts summed), and the crawl's own accounting as its last worker to finish recorded it."""
+    crawls: dict[str, dict[str, Any]] = {}
+    last: dict[str, str] = {}
+    for _, manifest in sorted(load_manifests(root).items()):
+        cluster = manifest.get("cluster")
+        if not isinstance(cluster, dict) or not isinstance(cluster.get("crawl_id"), str):
+            continue
+        entry = crawls.setdefault(
+            cluster["crawl_id"], {"workers": 0, "unfinished_workers": 0, **dict.fromkeys(SUMMARY_KEYS, 0)}
+        )
+        entry["workers"] += 1
+        for key in SUMMARY_KEYS:
+            entry[key] += int(manifest["summary"].get(key, 0))
+        if manifest["finished_at"] >= last.get(cluster["crawl_id"], ""):
+            last[cluster["crawl_id"]] = manifest["finished_at"]
+            entry["crawl"] = cluster.get("summary")
+    for crawl_id, ledger_entry in read_ledger(root).crawls.items():
+        cluster_id, _, worker = crawl_id.rpartition("-")
+        if cluster_id in crawls and worker.startswith("w") and ledger_entry.finished_line is None:
+            crawls[cluster_id]["unfinished_workers"] += 1
+    return crawls

@@ -20,6 +20,7 @@ from scraper.summary import (
     ACCOUNTING_ROWS,
     ARCHIVE_ERROR_STAT,
     CHECK_FAILURES_STAT,
+    CLUSTER_TOTALS_STAT,
     SUMMARY_TABLE,
     CrawlSummary,
     checked_summary,
@@ -161,6 +162,7 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         print(f"error: the crawl failed: {'; '.join(result.failures)}", file=sys.stderr)
         return 1
     print("\n".join(summary_lines(result)))
+    worker = CLUSTER_TOTALS_STAT in result.stats  # one worker of a distributed crawl
     archive_error = result.stats.get(ARCHIVE_ERROR_STAT)
     if archive_error:
         print(
@@ -171,16 +173,17 @@ def check_result(result: CrawlResult, start_url: str) -> int:
         return 1
     reason = result.stats.get("finish_reason")
     if reason == "shutdown":
-        print(
-            "interrupted: the crawl stopped early; run the same command again to continue "
-            "(with --jobdir it resumes its queue)",
-            file=sys.stderr,
+        again = (
+            "rejoin the crawl (the other workers carry on)"
+            if worker
+            else "continue (with --jobdir it resumes its queue)"
         )
+        print(f"interrupted: the crawl stopped early; run the same command again to {again}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if reason == LEASE_LOST:
         print(
-            "error: this worker was cut off from the crawl's Redis for longer than its lease (PORTAL_CLUSTER_LEASE); "
-            "the other workers finish its work. Start it again to rejoin the crawl",
+            "error: this worker lost the crawl's Redis, or its lease lapsed (PORTAL_CLUSTER_LEASE): it stopped without "
+            "committing more, and the other workers do what it left. Check Redis, then start it again to rejoin",
             file=sys.stderr,
         )
         return 1

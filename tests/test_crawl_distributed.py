@@ -19,8 +19,9 @@ import pytest
 from archive.cli import merge_main
 from archive.layout import ARTICLES
 from archive.manifest import load_manifests
+from archive.stats import archive_stats
 from archive.writer import DirectoryLock
-from scraper.cluster.testing import RedisServer, free_port
+from scraper.cluster.testing import RedisServer, free_port, start_redis
 from scraper.replica.testing import Replica, start_replica
 
 ARTICLES_ON_REPLICA = 500
@@ -73,6 +74,8 @@ def test_three_workers_archive_every_article_exactly_once_into_one_archive(
     crawl = max(manifests.values(), key=lambda m: m["finished_at"])["cluster"]["summary"]
     assert (crawl["articles_found"], crawl["archived"], crawl["unaccounted"]) == (ARTICLES_ON_REPLICA,) * 2 + (0,)
     assert all("the whole crawl, all its workers:" in stdout for _, stdout, _ in results)
+    (seen,) = archive_stats(out)["distributed_crawls"].values()
+    assert (seen["workers"], seen["unfinished_workers"], seen["archived"]) == (3, 0, ARTICLES_ON_REPLICA)
 
 
 def worker_pid(redis_server: RedisServer, worker: str) -> int | None:
@@ -116,6 +119,8 @@ def test_a_worker_killed_mid_crawl_and_never_restarted_leaves_nothing_the_others
     assert verified.returncode == 0 and ", 0 errors," in verified.stderr, verified.stdout + verified.stderr
     crawl = max(load_manifests(out).values(), key=lambda m: m["finished_at"])["cluster"]["summary"]
     assert (crawl["archived"], crawl["unaccounted"], crawl["pages"]["unaccounted"]) == (ARTICLES_ON_REPLICA, 0, 0)
+    (seen,) = archive_stats(out)["distributed_crawls"].values()
+    assert (seen["workers"], seen["unfinished_workers"]) == (2, 1)
 
 
 def test_archives_written_by_the_workers_of_one_crawl_on_separate_machines_merge_and_verify(
@@ -149,6 +154,26 @@ def test_a_crawl_with_redis_unreachable_fails_at_once_with_a_clear_message(
     assert result.returncode == 2 and time.monotonic() - started < 60
     assert f"cannot reach Redis at {nowhere}" in result.stderr and "start redis-server there" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "archive").exists()
+
+
+def test_a_worker_that_loses_redis_mid_crawl_stops_with_a_clear_message_and_commits_nothing_more(
+    big_replica: Replica,
+    crawl_worker: Worker,
+    crawl_timeout: int,
+    tmp_path: Path,
+    verify_cli: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    out = tmp_path / "archive"
+    with start_redis() as own:  # not the session's server: this one is killed
+        worker = crawl_worker(big_replica.url, out, own.url())
+        deadline = time.monotonic() + WAIT_FOR_WORK
+        while not list(out.glob("articles/.*.jsonl.gz.part")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        own.process.kill()
+        (code, _, err), *_ = finish([worker], crawl_timeout)
+    assert code == 1 and "this worker lost the crawl's Redis" in err and "Traceback" not in err, err
+    assert list(out.glob("manifests/*.json")) == []
+    assert verify_cli(out).returncode == 0  # what it committed is whole; its open files are leftovers
 
 
 @pytest.mark.parametrize(("option", "value"), [("--jobdir", "job"), ("--max-articles", "5"), ("--crawl-id", "mine")])

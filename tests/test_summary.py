@@ -6,7 +6,15 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from scraper.summary import SUMMARY_TABLE, Counters, CrawlSummary, Stat, crawl_failures
+from scraper.summary import (
+    CLUSTER_TOTALS_STAT,
+    SUMMARY_TABLE,
+    Counters,
+    CrawlSummary,
+    Stat,
+    checked_summary,
+    crawl_failures,
+)
 
 
 def stats(**values: int) -> dict[str, Any]:
@@ -199,3 +207,22 @@ def test_counters_without_stats_count_nowhere() -> None:
     counters = Counters(None)
     counters.add(Stat.ARCHIVED)
     assert counters.value(Stat.ARCHIVED) == 0
+
+
+def test_a_worker_of_a_distributed_crawl_is_judged_on_the_crawls_counts_and_its_own_requests() -> None:
+    # It found 40 articles and handled 25 others: its own counts do not add up, the crawl's do.
+    worker = stats(articles_found=40, archived=25) | {"downloader/request_count": 30}
+    crawl = stats(articles_found=100, archived=100)
+    assert crawl_failures(checked_summary(worker), 0.5) != []  # alone it would look like a bug
+    checked = checked_summary(worker | {CLUSTER_TOTALS_STAT: crawl})
+    assert (checked.articles_found, checked.archived, checked.requests) == (100, 100, 30)
+    assert crawl_failures(checked, 0.5) == []
+    assert crawl_failures(checked_summary(worker | {CLUSTER_TOTALS_STAT: stats(articles_found=100, archived=99)}), 0.5)
+
+
+def test_a_workers_manifest_summary_leaves_out_the_accounting_it_cannot_do() -> None:
+    summary = CrawlSummary.from_stats(stats(articles_found=40, archived=25, pages_found=3))
+    worker = summary.manifest(1.0, accounting=False)
+    assert "unaccounted" not in worker and "unaccounted" not in worker["pages"]
+    assert (worker["archived"], worker["items"], worker["articles_found"]) == (25, 25, 40)
+    assert summary.manifest(1.0)["unaccounted"] == 15

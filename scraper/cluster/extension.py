@@ -16,7 +16,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from archive.reader import parse_instant
-from scraper.cluster.connection import connect, display_url
+from scraper.cluster.connection import REDIS_ERRORS, connect, display_url
 from scraper.cluster.frontier import ClusterFrontier, SharedBook
 from scraper.cluster.index import SharedIndex
 from scraper.cluster.keys import ClusterKeys
@@ -79,6 +79,7 @@ class ClusterWorker:
             self.leases,
             self.keys.processing(self.name),
         )
+        self.frontier.on_error = self.index.on_error = self.cut_off  # Redis failing stops the worker, quietly
         self.recovery = Recovery(membership, self.index, root)
         self.heartbeat = Heartbeat(membership)
         self.on_idle: list[Callable[[], None]] = []
@@ -125,10 +126,26 @@ class ClusterWorker:
         """Renew the lease right before a commit: a worker taken for dead must not commit what others redo."""
         if self.lease_lost:
             return False
-        if not self.membership.renew():
+        try:
+            renewed = self.membership.renew()
+        except REDIS_ERRORS as exc:
+            logger.error("cannot renew the lease of %s before a commit: %s", self.name, exc)
+            renewed = False
+        if not renewed:
             self.heartbeat.lost.set()
-            return False
-        return True
+        return renewed
+
+    def cut_off(self, exc: Exception) -> None:
+        """Redis failed under this worker: it can record nothing more, so it stops without committing (its work goes
+        to the other workers once its lease lapses)."""
+        if not self.lease_lost:
+            logger.error(
+                "worker %s lost the crawl's Redis at %s (%s); it stops, and the other workers do what it leaves",
+                self.name,
+                display_url(self.redis_url),
+                exc,
+            )
+            self.heartbeat.lost.set()
 
     def totals(self) -> dict[str, int]:
         """The crawl's counts, each URL counted once whichever worker handled it (stats keys -> counts)."""
@@ -172,7 +189,16 @@ class ClusterWorker:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=LEASE_LOST))
 
     def spider_idle(self) -> None:
-        """Nothing to do here: commit what waits, give back a dead worker's work, and close only once the crawl is over."""
+        """Nothing to do here (wait_or_end); Redis failing stops the worker."""
+        try:
+            self.wait_or_end()
+        except REDIS_ERRORS as exc:
+            self.cut_off(exc)
+            raise CloseSpider(LEASE_LOST) from exc
+
+    def wait_or_end(self) -> None:
+        """Commit what waits, give back a dead worker's work, seed for a dead seeder, and let the worker close only
+        once the crawl is over (DontCloseSpider otherwise)."""
         if self.lease_lost:
             raise CloseSpider(LEASE_LOST)
         for commit in self.on_idle:
@@ -201,20 +227,25 @@ class ClusterWorker:
         if self._check is not None and self._check.running:
             self._check.stop()
         try:
-            if self.lease_lost:
-                return  # the others gave this worker's work away already: touch nothing
-            if self.crawler.stats is not None:
-                self.crawler.stats.set_value(CLUSTER_TOTALS_STAT, self.totals())
-            if self.membership.phase() != DONE:
-                _, dropped, requeued = self.recovery.give_back(self.name)
-                if requeued or dropped:
-                    logger.warning(
-                        "worker %s stops before the crawl is over: %d requests back in the queue, %d articles to be "
-                        "archived by the other workers",
-                        self.name,
-                        requeued,
-                        dropped,
-                    )
-            self.membership.leave()
+            if not self.lease_lost:  # else the others gave its work away already: touch nothing
+                self.leave_crawl()
+        except REDIS_ERRORS as exc:
+            logger.error("worker %s could not leave crawl %s: %s", self.name, self.keys.crawl_id, exc)
         finally:
             self.heartbeat.stop()
+
+    def leave_crawl(self) -> None:
+        """Keep the crawl's counts in the stats, give back what is unfinished if the crawl is not over, and leave."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(CLUSTER_TOTALS_STAT, self.totals())
+        if self.membership.phase() != DONE:
+            _, dropped, requeued = self.recovery.give_back(self.name)
+            if requeued or dropped:
+                logger.warning(
+                    "worker %s stops before the crawl is over: %d requests back in the queue, %d articles to be "
+                    "archived by the other workers",
+                    self.name,
+                    requeued,
+                    dropped,
+                )
+        self.membership.leave()

@@ -5,11 +5,14 @@ is durable; the crawl's totals come out of those two steps, whatever the workers
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import redis
 
 from scraper.cluster import scripts
+from scraper.cluster.connection import REDIS_ERRORS
 from scraper.cluster.keys import ClusterKeys
 from scraper.cluster.leases import LeaseBook
 from scraper.summary import Stat, counted_keys
@@ -17,6 +20,7 @@ from scraper.summary import Stat, counted_keys
 logger = logging.getLogger(__name__)
 # SharedBook.found's answer for a URL new to the crawl.
 NEW = "+"
+T = TypeVar("T")
 
 
 class SharedBook:
@@ -62,31 +66,46 @@ def _text(value: bytes | str) -> str:
 @dataclass
 class ClusterFrontier:
     """The spider's and the pipelines' side of the shared books: articles and discovery pages found, their outcomes
-    recorded with the lease of their request."""
+    recorded with the lease of their request.
+
+    With `on_error` set, Redis failing in a call is handed to it (the worker stops: ClusterWorker.cut_off) and the
+    call does nothing, so that the spider's callbacks do not raise on every page while the worker closes."""
 
     articles: SharedBook
     pages: SharedBook
     leases: LeaseBook
     processing: str  # this worker's processing set
+    on_error: Callable[[Exception], None] | None = None
+
+    def _guarded(self, fallback: T, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except REDIS_ERRORS as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+            return fallback
 
     def article_found(self, url: str, state: str, counts: list[str]) -> str:
         """Record an article URL found here in `state` (scripts.PENDING to fetch it), counting it in `counts` if it
         is new to the crawl: NEW, or the state another worker (or this one) gave it before."""
-        return self.articles.found(url, state, counts)
+        return self._guarded(scripts.SETTLED, lambda: self.articles.found(url, state, counts))
 
     def article_flip(self, url: str) -> bool:
         """A URL the crawl holds as KNOWN is to be fetched after all (a later sitemap <lastmod>); False if it is not."""
-        return self.articles.flip(url, Stat.KNOWN_NOT_FETCHED.key, Stat.ARTICLES_REQUESTED.key)
+        return self._guarded(
+            False, lambda: self.articles.flip(url, Stat.KNOWN_NOT_FETCHED.key, Stat.ARTICLES_REQUESTED.key)
+        )
 
     def page_found(self, url: str) -> bool:
         """True if a discovery page is new to the crawl (counted found, waiting for page_done)."""
-        return self.pages.found(url, scripts.PENDING, [Stat.PAGES_FOUND.key]) == NEW
+        return self._guarded(False, lambda: self.pages.found(url, scripts.PENDING, [Stat.PAGES_FOUND.key]) == NEW)
 
     def page_done(self, url: str, skipped: str | None = None) -> None:
         """A discovery page fetched (and its links scheduled), or skipped with a reason."""
         counts = [Stat.PAGES_FETCHED.key] if skipped is None else counted_keys(Stat.PAGES_SKIPPED, skipped)
-        self.pages.settle(url, counts, self.leases.take(url), self.processing)
+        self._guarded(False, lambda: self.pages.settle(url, counts, self.leases.take(url), self.processing))
 
     def article_done(self, url: str, counts: list[str]) -> bool:
         """An article URL's outcome is durable: count it once and give up the lease of its request."""
-        return self.articles.settle(url, counts, self.leases.take(url), self.processing)
+        return self._guarded(False, lambda: self.articles.settle(url, counts, self.leases.take(url), self.processing))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import redis
 
 from archive.index import ArchiveIndex, IndexEntry
 from scraper.cluster import scripts
+from scraper.cluster.connection import REDIS_ERRORS
 from scraper.cluster.keys import ClusterKeys
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class SharedIndex:
         self.client = client
         self.keys = keys
         self.worker = worker
+        self.on_error: Callable[[Exception], None] | None = None  # as ClusterFrontier's, for the lookups
         self._claim = client.register_script(scripts.CLAIM)
         self._promote = client.register_script(scripts.PROMOTE)
         self._drop = client.register_script(scripts.DROP_CLAIMS)
@@ -56,11 +58,25 @@ class SharedIndex:
 
     def get(self, article_id: str) -> IndexEntry | None:
         """The latest committed version of an article, as the archive's index keeps it."""
-        value = self.client.hget(self.keys.index, article_id)
+        try:
+            value = self.client.hget(self.keys.index, article_id)
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            return None
         return IndexEntry(*json.loads(value)) if value else None
 
     def __contains__(self, article_id: object) -> bool:
-        return isinstance(article_id, str) and bool(self.client.hexists(self.keys.index, article_id))
+        try:
+            return isinstance(article_id, str) and bool(self.client.hexists(self.keys.index, article_id))
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            return True  # the worker stops: known, nothing more to fetch
+
+    def _failed(self, exc: Exception) -> None:
+        """Redis failed under a lookup: handed to `on_error` (the worker stops) when set, raised otherwise."""
+        if self.on_error is None:
+            raise exc
+        self.on_error(exc)
 
     def __len__(self) -> int:
         return int(self.client.hlen(self.keys.index))

@@ -11,12 +11,13 @@ from typing import Any, Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from scraper.cluster import scripts
+from scraper.cluster.connection import REDIS_ERRORS
 from scraper.cluster.extension import cluster_of
 
 logger = logging.getLogger(__name__)
@@ -58,8 +59,12 @@ class ClusterPoliteness:
 
         member = f"{self.worker.keys.alive(self.worker.name)}|{next(self._numbers)}"
         keys = [self.worker.keys.inflight, self.worker.keys.waiting]
-        while not self._acquire(keys=keys, args=[self.limit, member, self.slot_ms]):
-            await maybe_deferred_to_future(deferLater(reactor, WAIT * (1 + random.random()), lambda: None))
+        try:
+            while not self._acquire(keys=keys, args=[self.limit, member, self.slot_ms]):
+                await maybe_deferred_to_future(deferLater(reactor, WAIT * (1 + random.random()), lambda: None))
+        except REDIS_ERRORS as exc:
+            self.worker.cut_off(exc)
+            raise IgnoreRequest(f"not sent: {exc}") from exc  # the worker stops; its leases go to the others
         request.meta[SLOT] = member
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -73,5 +78,8 @@ class ClusterPoliteness:
     def _release(self, request: Request) -> None:
         # Popped: a retry or redirect copies the meta, and must take a slot of its own.
         member = request.meta.pop(SLOT, None)
-        if member is not None:
-            self.worker.client.zrem(self.worker.keys.inflight, member)
+        if member is not None and not self.worker.lease_lost:
+            try:
+                self.worker.client.zrem(self.worker.keys.inflight, member)
+            except REDIS_ERRORS as exc:
+                self.worker.cut_off(exc)  # the slot expires with the worker's lease

@@ -14,6 +14,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from scraper.cluster import scripts
+from scraper.cluster.connection import REDIS_ERRORS
 from scraper.cluster.extension import ClusterWorker, cluster_of
 from scraper.cluster.leases import LeaseBook
 
@@ -81,10 +82,12 @@ class LeasedQueue(PriorityQueue):
 class ClusterScheduler(Scheduler):
     """scrapy-redis's Scheduler on the keys of the worker's crawl (see scraper.cluster.keys), with leased requests.
 
-    Subclassed for three gaps: its queue forgets a popped request (LeasedQueue keeps it on lease); closing a worker
+    Subclassed for four gaps: its queue forgets a popped request (LeasedQueue keeps it on lease); closing a worker
     must leave the shared queue and fingerprints to the others (the last worker out removes them, with the rest of the
-    crawl); and its stats calls pass the spider argument Scrapy deprecated."""
+    crawl); Redis failing under it must stop the worker once, not raise in every turn of the engine; and its stats
+    calls pass the spider argument Scrapy deprecated."""
 
+    worker: ClusterWorker
     leases: LeaseBook
     processing: str
     stats: Any
@@ -103,6 +106,7 @@ class ClusterScheduler(Scheduler):
             server=client, persist=True, queue_key=keys.requests, dupefilter=dupefilter, dupefilter_key=keys.dupefilter
         )
         scheduler.stats = crawler.stats
+        scheduler.worker = worker
         scheduler.leases = worker.leases
         scheduler.processing = keys.processing(worker.name)
         return scheduler
@@ -115,15 +119,34 @@ class ClusterScheduler(Scheduler):
         """Nothing to do: the queue and the fingerprints belong to the crawl, not to this worker."""
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+        except REDIS_ERRORS as exc:
+            self.worker.cut_off(exc)  # the request stays with the lease it continues: the others redo it
+            return True
         self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:
-        request = self.queue.pop()
+        if self.worker.lease_lost:
+            return None
+        try:
+            request = self.queue.pop()
+        except REDIS_ERRORS as exc:
+            self.worker.cut_off(exc)
+            return None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def has_pending_requests(self) -> bool:
+        if self.worker.lease_lost:
+            return False  # idle: the spider_idle handler closes the worker
+        try:
+            return len(self) > 0
+        except REDIS_ERRORS as exc:
+            self.worker.cut_off(exc)
+            return False

@@ -102,7 +102,9 @@ return #held / 2
 
 # Claim article ARGV[1] for this crawl: KEYS claims, index, the worker's pending claims. ARGV[2] is the text's
 # SHA-256, ARGV[3] the claim (JSON: url, worker, entry: the IndexEntry list without its version). Returns
-# {'claimed', claim} if a worker of this crawl has it already, else {decision, version} against the committed index.
+# {'claimed', claim} if a worker of this crawl has it already, else {decision, version} against the committed index;
+# the claim (url, worker, decision, version) is kept for the crawl, with its entry among the pending claims until the
+# record's file is committed.
 CLAIM = """
 local claimed = redis.call('HGET', KEYS[1], ARGV[1])
 if claimed then return {'claimed', claimed} end
@@ -116,9 +118,9 @@ local claim = cjson.decode(ARGV[3])
 claim.decision = decision
 claim.version = version
 claim.entry[2] = version
-local encoded = cjson.encode(claim)
-redis.call('HSET', KEYS[1], ARGV[1], encoded)
-if decision ~= 'unchanged' then redis.call('HSET', KEYS[3], ARGV[1], encoded) end
+if decision ~= 'unchanged' then redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(claim)) end
+claim.entry = nil  -- the claims of the crawl say who and what; the entry waits in the pending claims only
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(claim))
 return {decision, tostring(version)}
 """
 

@@ -27,6 +27,7 @@ from archive.quarantine import QuarantineWriter
 from archive.schema import normalize_record
 from archive.warc import WarcCapture
 from archive.writer import DirectoryBusyError, DirectoryWriter, JsonlWriter
+from scraper.cluster.connection import REDIS_ERRORS
 from scraper.cluster.extension import ClusterWorker
 from scraper.cluster.index import SharedIndex
 from scraper.pipelines.capture import RawCapture
@@ -234,6 +235,12 @@ class ArchivePipeline:
         if self.worker is not None:
             self.worker.outcomes.forget()
 
+    def cut_off(self, exc: Exception | None = None) -> bool:
+        """True if this worker of a distributed crawl lost Redis (now, with `exc`) or its lease: it writes no more."""
+        if self.worker is not None and exc is not None:
+            self.worker.cluster.cut_off(exc)
+        return self.worker is not None and self.worker.cluster.lease_lost
+
     def commit_waiting(self) -> None:
         """A worker of a distributed crawl ran out of work: commit what waits for it (WorkerArchive.commit_idle)."""
         if self.worker is None or self.write_error is not None:
@@ -246,24 +253,28 @@ class ArchivePipeline:
 
     def response_received(self, response: Response, request: Request, **kwargs: Any) -> None:
         """Capture one downloaded response (and its request) in the WARC."""
-        if self.capture is None or self.write_error is not None:
+        if self.capture is None or self.write_error is not None or self.cut_off():
             return
         try:
             self.capture.capture_response(response, request)
         except OSError as exc:
             self._write_failed(exc, f"the WARC capture of {response.url}")
+        except REDIS_ERRORS as exc:
+            self.cut_off(exc)
 
     def process_item(self, item: Any) -> dict[str, Any]:
         """Store the item; an article record written to articles/ goes on, as written (fields in the same order),
         to feed exports and any later pipeline. Everything else ends here (DropItem, logged at DEBUG): unchanged and
         duplicate articles, quarantined pages and skips are counted in the manifest and written to quarantine/."""
         url = getattr(item, "url", None) or getattr(item, "record", {}).get("url")
-        if self.write_error is not None or self.entries is None:  # the crawl is stopping; nothing more can be committed
+        if self.write_error is not None or self.entries is None or self.cut_off():  # nothing more can be committed
             raise DropItem(f"not archived, the crawl is stopping: {url}", log_level="DEBUG")
         try:
             written = self.entries.write(item)
         except OSError as exc:
             self._write_failed(exc, f"the entry for {url}")
+        except REDIS_ERRORS as exc:
+            self.cut_off(exc)
         else:
             if self.worker is not None:
                 self.worker.record_commits((self.articles, self.quarantine))  # a file may have rolled over
