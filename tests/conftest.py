@@ -112,11 +112,20 @@ def crawl() -> Callable[..., subprocess.CompletedProcess[str]]:
     return crawling.crawl
 
 
-@pytest.fixture(scope="session")
-def crawl_worker() -> Callable[..., subprocess.Popen[str]]:
+@pytest.fixture
+def crawl_worker() -> Iterator[Callable[..., crawling.Worker]]:
     """crawl_worker(start_url, out, redis_url, *options): one worker of a distributed crawl, started in the background
-    with the stand-in cleaner (read its output with `.communicate(timeout=crawl_timeout)`)."""
-    return crawling.start_worker
+    with the stand-in cleaner; `.finish(timeout)` waits for it and gives (exit status, stdout, stderr). Workers still
+    running when the test ends are killed."""
+    started: list[crawling.Worker] = []
+
+    def start(start_url: str, out: Path, redis_url: str, *options: str) -> crawling.Worker:
+        started.append(crawling.start_worker(start_url, out, redis_url, *options))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture(scope="session")

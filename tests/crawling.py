@@ -11,12 +11,14 @@ import re
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scraper.cleaner.article import Article, CleanError, CleaningReport, Image
 from scraper.items import ArticlePage
@@ -72,17 +74,50 @@ def crawl(
     )
 
 
-def start_worker(start_url: str, out: Path, redis_url: str, *extra: str) -> subprocess.Popen[str]:
+@dataclass
+class Worker:
+    """A worker of a distributed crawl running in the background; its output goes to files (a worker blocked on a full
+    pipe would hold the whole crawl up)."""
+
+    process: subprocess.Popen[bytes]
+    output: IO[bytes]
+    errors: IO[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def finish(self, timeout: float) -> tuple[int, str, str]:
+        """Wait for the worker; (exit status, stdout, stderr)."""
+        self.process.wait(timeout)
+        said = []
+        for stream in (self.output, self.errors):
+            stream.seek(0)
+            said.append(stream.read().decode("utf-8", "replace"))
+            stream.close()
+        return self.process.returncode, said[0], said[1]
+
+    def stop(self) -> None:
+        """Kill the worker if it still runs (a test that failed before finishing it), and close its files."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+        self.errors.close()
+
+
+def start_worker(start_url: str, out: Path, redis_url: str, *extra: str) -> Worker:
     """Start one worker of a distributed crawl (`newsarchive crawl --redis`) in the background, with the stand-in
-    cleaner; its output is read when it ends (`communicate`)."""
-    return subprocess.Popen(
+    cleaner."""
+    output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish or stop)
+    process = subprocess.Popen(
         crawl_command(start_url, out, "--redis", redis_url, *FAKE_CLEAN, *extra),
         cwd=out.parent,
         env=crawl_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=output,
+        stderr=errors,
     )
+    return Worker(process, output, errors)
 
 
 def read_jsonl(directory: Path) -> list[dict[str, Any]]:

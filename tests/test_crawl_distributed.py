@@ -27,7 +27,7 @@ from scraper.replica.testing import Replica, start_replica
 ARTICLES_ON_REPLICA = 500
 WAIT_FOR_WORK = 120  # seconds for a worker to start writing records (a few on an idle machine)
 
-Worker = Callable[..., subprocess.Popen[str]]
+Worker = Callable[..., Any]  # crawling.start_worker, through the crawl_worker fixture
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +36,8 @@ def big_replica() -> Iterator[Replica]:
         yield running
 
 
-def finish(workers: list[subprocess.Popen[str]], timeout: int) -> list[tuple[int, str, str]]:
-    results = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=timeout)
-        results.append((worker.returncode, out, err))
-    return results
+def finish(workers: list[Any], timeout: int) -> list[tuple[int, str, str]]:
+    return [worker.finish(timeout) for worker in workers]
 
 
 def article_ids(read_jsonl: Callable[[Path], list[dict[str, Any]]], root: Path) -> Counter[tuple[str, int]]:
