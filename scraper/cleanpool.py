@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -26,6 +27,10 @@ START_METHOD = "spawn"
 STARTUP_SECONDS = 120  # a worker's start (imports, model tables) is not part of any page's budget
 # A page with a reading, a swapped pair and a lost byte: cleaning it loads every table.
 WARM_UP_PAGE = "<html><body><h1>產(chǎn)業</h1><div class='TRS_Editor'><p>規(guī)?;鲩L,有一支?duì)伍</p></div></body></html>".encode()
+
+
+class CleanerBug(RuntimeError):
+    """The cleaner itself failed (not a page it refused): a bug, raised where the crawl will see it."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,15 @@ def _serve(clean_path: str, conn: Connection) -> None:
     """A worker's loop: receive (body, url, headers), send back an outcome tuple; stop on None."""
     from scraper.cleaner.article import CleanError
 
-    clean = load_function(clean_path)
-    try:  # load the character model and its tables now, not inside the first page's budget
+    try:
+        clean = load_function(clean_path)
+        # Load the character model and its tables now, not inside the first page's budget.
         clean(WARM_UP_PAGE, url=None, headers={"Content-Type": "text/html; charset=utf-8"})
     except CleanError:
         pass
+    except Exception:  # a broken cleaner: said to the crawl, which stops on it like on any bug
+        conn.send(("bug", traceback.format_exc()))
+        return
     conn.send(("ready",))
     while True:
         try:
@@ -70,6 +79,8 @@ def _serve(clean_path: str, conn: Connection) -> None:
             result: tuple[Any, ...] = ("ok", clean(body, url=url, headers=headers).to_dict())
         except CleanError as error:
             result = ("refused", getattr(error, "reason", "clean_error"), str(error), getattr(error, "text", None))
+        except Exception:  # a bug in the cleaner is the crawl's to raise, not a page to quarantine
+            result = ("bug", traceback.format_exc())
         conn.send(result)
 
 
@@ -84,11 +95,16 @@ class _Worker:
         self.ready = False
 
     def wait_ready(self) -> None:
-        """Block until the worker has loaded the cleaner; raises EOFError if it died starting."""
+        """Block until the worker has loaded the cleaner; raises CleanerBug if the cleaner is broken."""
         if not self.ready:
             if not self.conn.poll(STARTUP_SECONDS):
-                raise EOFError(f"the cleaning worker did not start within {STARTUP_SECONDS} s")
-            self.conn.recv()
+                raise CleanerBug(f"the cleaning worker did not start within {STARTUP_SECONDS} s")
+            try:
+                message = self.conn.recv()
+            except EOFError:
+                raise CleanerBug(f"the cleaning worker died starting (exit code {self.process.exitcode})") from None
+            if message[0] == "bug":
+                raise CleanerBug(f"the cleaner fails to start:\n{message[1]}")
             self.ready = True
 
     def stop(self, kill: bool = False) -> None:
@@ -131,6 +147,13 @@ class CleanPool:
         self._idle.put(worker)
         return worker
 
+    def _ready(self, worker: _Worker) -> None:
+        try:
+            worker.wait_ready()
+        except CleanerBug:
+            self._idle.put(worker)  # others waiting for a worker get the same error, not a hang
+            raise
+
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
             self._all.remove(worker)
@@ -143,7 +166,7 @@ class CleanPool:
         for attempt in (1, 2):
             worker = self._idle.get()
             try:
-                worker.wait_ready()
+                self._ready(worker)
                 worker.conn.send((body, url, dict(headers)))
                 if not worker.conn.poll(self.budget):
                     self._replace(worker)
@@ -161,6 +184,8 @@ class CleanPool:
                     return Outcome(reason="clean_crash", message=f"the cleaner's process died twice (exit code {code})")
                 continue
             self._idle.put(worker)
+            if result[0] == "bug":
+                raise CleanerBug(f"the cleaner raised on {url}:\n{result[1]}")
             if result[0] == "ok":
                 return Outcome(value=result[1])
             _, reason, message, text = result

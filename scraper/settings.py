@@ -90,6 +90,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # The order is the data flow: clean the raw bytes, validate the record, write
 # it (with the raw WARC capture) into the archive.
+# Waiting requests on disk, so memory does not grow with the portal (scraper/scheduler.py).
+SCHEDULER = "scraper.scheduler.SpillingScheduler"
+
 ITEM_PIPELINES = {
     "scraper.pipelines.clean.CleanPipeline": 200,
     "scraper.pipelines.validate.ValidatePipeline": 300,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scraper.cleaner import clean_page
-from scraper.cleanpool import CleanPool, run_inline
+from scraper.cleanpool import CleanerBug, CleanPool, run_inline
 
 PAGE = "<html><body><h1 class='title'>標題</h1><div class='TRS_Editor'><p>產(chǎn)業發展。</p></div></body></html>"
 
@@ -58,3 +58,22 @@ def test_a_page_that_kills_its_worker_twice_is_a_clean_crash(pool: CleanPool) ->
     outcome = pool.clean(b"CRASH", None, {})
     assert outcome.reason == "clean_crash" and "exit code 3" in outcome.message
     assert pool.clean(PAGE.encode("utf-8"), None, {}).value is not None
+
+
+def test_a_bug_in_the_cleaner_is_raised_not_booked_as_a_page_problem() -> None:
+    pool = CleanPool("crawling.broken_clean", size=1, budget=5.0)
+    try:
+        with pytest.raises(CleanerBug, match="KeyError"):
+            pool.clean(PAGE.encode("utf-8"), "http://x/t20250101_1.html", {})
+    finally:
+        pool.close()
+
+
+def test_a_cleaner_that_cannot_start_is_raised_for_every_page_without_a_hang() -> None:
+    pool = CleanPool("crawling.no_such_cleaner", size=1, budget=5.0)
+    try:
+        for _ in range(2):
+            with pytest.raises(CleanerBug, match=r"no_such_cleaner|start"):
+                pool.clean(PAGE.encode("utf-8"), None, {})
+    finally:
+        pool.close()

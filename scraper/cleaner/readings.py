@@ -5,10 +5,11 @@ A reading names the character whose two bytes stand just before it (PORTAL.md, l
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import unicodedata
 from functools import cache, lru_cache
-
-from pypinyin.pinyin_dict import pinyin_dict
+from pathlib import Path
 
 from scraper.cleaner.gbk import decode_pair, is_lead, is_trail
 
@@ -31,13 +32,29 @@ _U_UMLAUT = str.maketrans({c: "v" for c in "ǖǘǚǜü"})
 
 
 @cache
+def character_readings() -> dict[int, str]:
+    """pypinyin's readings of every character: code point -> "reading,reading".
+
+    Read from the package's data file without importing the package: importing it loads its
+    phrase dictionary too, 40 MB in every process that cleans, which the cleaner never uses.
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    data = Path(spec.origin).parent / "pinyin_dict.json" if spec and spec.origin else None
+    if data is None or not data.is_file():  # a pypinyin laid out otherwise: take the module
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        return dict(pinyin_dict)
+    return {int(code): joined for code, joined in json.loads(data.read_text(encoding="utf-8")).items()}
+
+
+@cache
 def readings_of(ch: str) -> frozenset[str]:
     """Every reading of a character, toned and toneless.
 
     >>> sorted(readings_of("數"))[:3]
     ['shu', 'shuo', 'shuò']
     """
-    joined = pinyin_dict.get(ord(ch), "")
+    joined = character_readings().get(ord(ch), "")
     toned = {r for r in joined.split(",") if r}
     return frozenset(toned.union(*(_strip_tone(r) for r in toned)))
 
@@ -69,7 +86,7 @@ def is_toned(reading: str) -> bool:
 @lru_cache(maxsize=1)
 def _gbk_chars_by_reading() -> dict[str, tuple[tuple[str, bytes], ...]]:
     index: dict[str, list[tuple[str, bytes]]] = {}
-    for code, joined in pinyin_dict.items():
+    for code, joined in character_readings().items():
         try:
             pair = chr(code).encode("gbk")
         except UnicodeEncodeError:
