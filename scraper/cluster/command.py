@@ -10,7 +10,7 @@ from typing import Any
 
 from archive.layout import ARTICLES
 from archive.writer import DirectoryBusyError, DirectoryLock
-from scraper.cluster.connection import connect, namespace
+from scraper.cluster.connection import REDIS_ERRORS, ClusterUnavailable, connect, display_url, namespace
 from scraper.cluster.membership import Membership, join
 from scraper.summary import CLUSTER_TOTALS_STAT, CrawlSummary
 
@@ -35,9 +35,11 @@ def join_crawl(redis_url: str, start_url: str, out: Path, lease_seconds: float) 
 
     Raises ClusterUnavailable (Redis), or ValueError when another crawl holds the archive (having left again).
     """
-    membership = join(
-        connect(redis_url), namespace(start_url), lease_seconds, {"start_url": start_url, "out": str(out)}
-    )
+    try:
+        about = {"start_url": start_url, "out": str(out)}
+        membership = join(connect(redis_url), namespace(start_url), lease_seconds, about)
+    except REDIS_ERRORS as exc:
+        raise ClusterUnavailable(f"Redis at {display_url(redis_url)} failed while joining the crawl: {exc}") from exc
     if (out / ARTICLES).is_dir():
         lock = DirectoryLock(out / ARTICLES, membership.keys.crawl_id)
         try:

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from archive.layout import new_crawl_id, utc_now_iso
-from scraper.cluster.connection import REDIS_ERRORS
+from scraper.cluster.connection import REDIS_ERRORS, ClusterUnavailable
 from scraper.cluster.keys import ClusterKeys
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,10 @@ def join(client: redis.Redis, namespace: str, lease_seconds: float, about: dict[
         if phase.decode() == SEEDING and take_over_seeding(membership):
             membership.seeder = True
         return membership
-    raise RuntimeError(f"could not join or start a crawl in {namespace} after {JOIN_ATTEMPTS} attempts; try again")
+    raise ClusterUnavailable(
+        f"could not join or start a crawl of {namespace} in {JOIN_ATTEMPTS} attempts (other workers were starting "
+        "and ending crawls meanwhile); run the command again"
+    )
 
 
 def _register(
