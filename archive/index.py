@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,12 @@ NEW_VERSION = "new_version"
 INDEX_FORMAT = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexEntry:
-    """The latest archived version of one article, and where its record and raw capture are."""
+    """The latest archived version of one article, and where its record and raw capture are.
+
+    One per article in memory for the whole crawl: slots, and file names shared between entries.
+    """
 
     text_sha256: str
     version: int
@@ -129,6 +133,9 @@ class ArchiveIndex:
         entry = self.entries.get(article_id)
         if entry is not None and entry.version > version:
             return
+        for name in ("warc_file", "file"):  # a few files hold thousands of articles: one string each
+            if isinstance(capture.get(name), str):
+                capture[name] = sys.intern(capture[name])
         self.entries[article_id] = IndexEntry(text_sha256, version, url, **capture)
 
     def add_record(self, record: dict[str, Any], file: str | None) -> None:
