@@ -123,6 +123,18 @@ def open_writers(
     return warc, articles, quarantine
 
 
+def check_archive_root(layout: ArchiveLayout, crawl_id: str) -> None:
+    """Refuse a crawl id that was used in this archive, and a root that is a Python package, before anything opens."""
+    manifest = layout.manifest_path(crawl_id)
+    if manifest.exists():
+        raise FileExistsError(f"{manifest} exists: crawl id {crawl_id!r} was used; pick a new ARCHIVE_CRAWL_ID")
+    if (layout.root / "__init__.py").exists():
+        # "archive" is also the name of our source package at the repo root.
+        raise FileExistsError(
+            f"ARCHIVE_DIR {layout.root} is a Python package, not an archive; pass -s ARCHIVE_DIR=<dir> (or --out)"
+        )
+
+
 class ArchivePipeline:
     """ArticleRecord, QuarantineRecord and SkippedUrl -> their entries in the archive (EntryWriter says which);
     every response the engine receives -> the WARC, through the `response_received` signal (RawCapture). The record
@@ -164,16 +176,7 @@ class ArchivePipeline:
 
     def open_spider(self) -> None:
         options = self.options
-        manifest = self.layout.manifest_path(options.crawl_id)
-        if manifest.exists():
-            raise FileExistsError(
-                f"{manifest} exists: crawl id {options.crawl_id!r} was used; pick a new ARCHIVE_CRAWL_ID"
-            )
-        if (options.root / "__init__.py").exists():
-            # "archive" is also the name of our source package at the repo root.
-            raise FileExistsError(
-                f"ARCHIVE_DIR {options.root} is a Python package, not an archive; pass -s ARCHIVE_DIR=<dir> (or --out)"
-            )
+        check_archive_root(self.layout, options.crawl_id)
         try:
             self._open_writers()
             # After the locks: a crawl that could not take them (another one runs) leaves no trace in the ledger.
