@@ -49,7 +49,7 @@ class Pagination:
     stopped: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Pagination:
+    def read_settings(cls, settings: Any) -> Pagination:
         return cls(
             # PORTAL_MAX_LIST_PAGES: list pages requested per column at most (0: no limit).
             max_pages=settings.getint("PORTAL_MAX_LIST_PAGES"),

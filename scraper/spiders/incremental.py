@@ -58,10 +58,10 @@ class Policy:
     max_articles: int = 0  # fetch at most this many articles (the newest); 0: no limit
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Policy:
-        revisit = settings.get("PORTAL_REVISIT_AFTER") or ""
-        since = settings.get("PORTAL_SINCE") or ""
-        until = settings.get("PORTAL_UNTIL") or ""
+    def read_settings(cls, settings: Any) -> Policy:
+        revisit = settings.get("PORTAL_REVISIT_AFTER")
+        since = settings.get("PORTAL_SINCE")
+        until = settings.get("PORTAL_UNTIL")
         policy = cls(
             # PORTAL_REFRESH: fetch every article again, even those the archive holds.
             refresh=settings.getbool("PORTAL_REFRESH"),

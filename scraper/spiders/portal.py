@@ -155,8 +155,8 @@ class PortalSpider(scrapy.Spider):
         # PORTAL_START_URL: used when no `-a start_url=...` is given.
         spider.configure(spider.start_url or settings["PORTAL_START_URL"])
         counters = Counters(crawler)
-        spider.pages = PageFrontier(counters, Pagination.from_settings(settings), spider.start_url)
-        spider.articles = ArticleFrontier(counters, Policy.from_settings(settings), KnownArticles(set()))
+        spider.pages = PageFrontier(counters, Pagination.read_settings(settings), spider.start_url)
+        spider.articles = ArticleFrontier(counters, Policy.read_settings(settings), KnownArticles(set()))
         # ARCHIVE_DIR: the archive whose index says which articles need no fetching.
         archive_dir = settings["ARCHIVE_DIR"]
         spider.archive_dir = Path(archive_dir) if archive_dir else None
