@@ -62,6 +62,17 @@ def test_no_pipeline_imports_the_spiders() -> None:
     assert importing == set()
 
 
+def test_no_pipeline_loads_the_spiders_through_another_module() -> None:
+    pipelines = sorted(f"scraper.pipelines.{path.stem}" for path in (REPO / "scraper/pipelines").glob("[a-z]*.py"))
+    assert {"scraper.pipelines.clean", "scraper.pipelines.store"} <= set(pipelines)
+    code = (
+        f"import sys\nfor name in {pipelines!r}: __import__(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('scraper.spiders')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_the_modules_documented_as_free_of_scrapy_load_no_scrapy() -> None:
     free = (
         "scraper.pipelines.records",
