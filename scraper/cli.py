@@ -236,22 +236,57 @@ def incremental_settings(args: argparse.Namespace) -> list[str]:
 
 
 def check_start_url(url: str) -> str:
-    """`url` if a crawl can start from it (http or https, a host, a valid port); CliError saying what is wrong otherwise."""
+    """`url` if a crawl can start from it (http or https, a host, a valid port); CliError saying what is wrong otherwise.
+
+    >>> check_start_url("http://[::1/")
+    Traceback (most recent call last):
+    ...
+    scraper.cli.CliError: --start-url 'http://[::1/' is not a URL (Invalid IPv6 URL); e.g. http://127.0.0.1:8000/
+    """
     from urllib.parse import urlsplit
 
     example = "e.g. http://127.0.0.1:8000/"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        problem = "bad port" if "Port" in str(exc) else "is not a URL"
+        fix = "use a number from 1 to 65535; " if problem == "bad port" else ""
+        raise CliError(f"--start-url {url!r} {problem} ({exc}); {fix}{example}") from exc
     if parts.scheme not in ("http", "https"):
         raise CliError(
             f"--start-url {url!r}: the portal is crawled over http or https, not {parts.scheme or 'no scheme'!r} ({example})"
         )
     if not parts.hostname:
         raise CliError(f"--start-url {url!r} names no host ({example})")
-    try:
-        parts.port  # noqa: B018 (parsing the port is the check)
-    except ValueError as exc:
-        raise CliError(f"--start-url {url!r}: bad port ({exc}); use a number from 1 to 65535 ({example})") from exc
+    if not is_host_name(parts.hostname):
+        raise CliError(f"--start-url {url!r}: {parts.hostname!r} is not a host name or IP address ({example})")
+    if port == 0:
+        raise CliError(f"--start-url {url!r} bad port (0); use a number from 1 to 65535; {example}")
     return url
+
+
+HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def is_host_name(host: str) -> bool:
+    """True for an IP address or a DNS name (IDNA allowed) whose labels are letters, digits, `-` and `_`.
+
+    >>> [is_host_name(h) for h in ("127.0.0.1", "::1", "portal.example", "新聞.example", "exa mple.com", "a..b")]
+    [True, True, True, True, False, False]
+    """
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return all(HOST_LABEL.fullmatch(label) for label in ascii_host.rstrip(".").split("."))
 
 
 def check_archive_free(out: Path) -> None:

@@ -80,6 +80,9 @@ def test_delegated_subcommand_passes_its_arguments() -> None:
         ("http://127.0.0.1:99999/", "bad port"),
         ("http://127.0.0.1:port/", "bad port"),
         ("http:///index.html", "names no host"),
+        ("http://127.0.0.1:0/", "bad port (0)"),
+        ("http://[::1/", "is not a URL (Invalid IPv6 URL)"),
+        ("http://exa mple.com/", "'exa mple.com' is not a host name or IP address"),
     ],
 )
 def test_crawl_refuses_a_start_url_it_cannot_crawl(url: str, says: str, tmp_path: Path) -> None:
