@@ -7,7 +7,6 @@ Traditional forms, built by tools/build_charmodel.py); costs are negative logs.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
@@ -21,7 +20,13 @@ PAIR_WEIGHT = 0.5  # share of the pair estimate when the previous character is k
 
 def _rows(name: str) -> list[tuple[str, int]]:
     text = resources.files("scraper.cleaner").joinpath(f"data/{name}").read_text("utf-8")
-    return [(key, int(count)) for key, count in (line.split("\t") for line in text.splitlines())]
+    # Keys hold no tab or newline: one split of the whole file reads key, count, key, count...
+    fields = text.replace("\t", "\n").split("\n")
+    if fields and not fields[-1]:
+        fields.pop()
+    if len(fields) % 2:
+        raise ValueError(f"{name}: a line without its count")
+    return list(zip(fields[0::2], map(int, fields[1::2]), strict=True))
 
 
 @lru_cache(maxsize=1)
@@ -32,11 +37,13 @@ def _unigrams() -> tuple[dict[str, float], int]:
 
 
 @lru_cache(maxsize=1)
-def _pairs() -> tuple[dict[str, int], Counter[str]]:
+def _pairs() -> tuple[dict[str, int], dict[str, int]]:
     pairs = dict(_rows("pairfreq.tsv"))
-    left: Counter[str] = Counter()
+    left: dict[str, int] = {}
+    seen = left.get
     for pair, n in pairs.items():
-        left[pair[0]] += n
+        first = pair[0]
+        left[first] = seen(first, 0) + n
     return pairs, left
 
 

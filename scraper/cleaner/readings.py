@@ -19,6 +19,7 @@ TONE_MARKED = frozenset(TONE_VOWELS) - {"ü", "ê"}
 MAX_READING_LETTERS = 7  # "zhuang" plus one spare
 
 
+@cache
 def _strip_tone(reading: str) -> frozenset[str]:
     """Toneless spellings: `lüè` is written `lve` (pypinyin) or `lue`."""
     plain_u = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
@@ -93,10 +94,16 @@ def _gbk_chars_by_reading() -> dict[str, tuple[tuple[str, bytes], ...]]:
             continue
         if len(pair) != 2:
             continue
-        for toned in {r for r in joined.split(",") if r}:
-            for form in {toned, *_strip_tone(toned)}:
-                index.setdefault(form, []).append((chr(code), pair))
+        entry = (chr(code), pair)
+        for form in _forms(joined):
+            index.setdefault(form, []).append(entry)
     return {reading: tuple(chars) for reading, chars in index.items()}
+
+
+@cache
+def _forms(joined: str) -> tuple[str, ...]:
+    """Each spelling of each reading in "reading,reading", once per reading that has it."""
+    return tuple(form for toned in {r for r in joined.split(",") if r} for form in {toned, *_strip_tone(toned)})
 
 
 def chars_with_reading(reading: str) -> tuple[tuple[str, bytes], ...]:

@@ -153,13 +153,28 @@ def _opcodes(original: str, restored: str) -> list[tuple[str, int, int, int, int
     while tail < limit - head and original[-1 - tail] == restored[-1 - tail]:
         tail += 1
     codes = [("equal", 0, head, 0, head)] if head else []
-    middle = difflib.SequenceMatcher(
-        None, original[head : len(original) - tail], restored[head : len(restored) - tail], autojunk=False
-    )
-    codes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in middle.get_opcodes()]
+    codes += [
+        (tag, i1 + head, i2 + head, j1 + head, j2 + head)
+        for tag, i1, i2, j1, j2 in _middle_opcodes(
+            original[head : len(original) - tail], restored[head : len(restored) - tail]
+        )
+    ]
     if tail:
         codes.append(("equal", len(original) - tail, len(original), len(restored) - tail, len(restored)))
     return codes
+
+
+def _middle_opcodes(a: str, b: str) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes of a against b, without difflib where its answer is plain.
+
+    With one side empty or no character shared, difflib finds no match: one insert, delete or replace.
+    """
+    if not a or not b or set(a).isdisjoint(b):
+        if not a and not b:
+            return []
+        return [("insert" if not a else "delete" if not b else "replace", 0, len(a), 0, len(b))]
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [(str(tag), i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
 def _flatten(pieces: list[str | Marker]) -> tuple[str, list[int]]:
