@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -76,13 +78,26 @@ def test_a_raw_gbk_capture_is_repaired_from_its_bytes(tmp_path: Path) -> None:
     assert result.stdout.strip() == "細胞治療。”李翔說"
 
 
-def test_input_over_the_limit_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 3 * 1024**3])
+def test_input_over_the_limit_is_refused_without_reading_it_whole(tmp_path: Path, size: int) -> None:
     path = tmp_path / "huge.html"
     with path.open("wb") as handle:
-        handle.truncate(MAX_BODY_BYTES + 1)
-    result = run_clean(path)
-    assert result.returncode == 1
-    assert "exceeds the cleaner's limit" in result.stderr and "Traceback" not in result.stderr
+        handle.truncate(size)  # sparse: no disk used
+    # With 1.5 GiB of address space, reading 3 GiB whole would end in a MemoryError.
+    limit = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({3 * 1024**3 // 2}, {3 * 1024**3 // 2}))"
+    code = f"{limit}; import sys; from scraper.cli import main; sys.exit(main(['clean', {str(path)!r}]))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "exceeds the cleaner's limit of 10,485,760 bytes" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("data", [b"", b" \n\t\n"])
+def test_empty_input_is_refused_as_nothing_to_clean(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(data)
+    result = run_clean(path, "--format", "text")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "the input is empty: nothing to clean" in result.stderr
 
 
 def test_random_bytes_are_refused_as_not_text(tmp_path: Path) -> None:
@@ -107,11 +122,22 @@ ENCODINGS = ["utf-8", "gbk", "gb18030", "utf-16", "big5", "latin-1"]
     output=st.sampled_from(["json", "text"]),
 )
 def test_clean_on_any_input_exits_0_or_1_with_a_message_never_a_traceback(
-    tmp_path_factory: pytest.TempPathFactory, text: str, noise: bytes, encoding: str, html: bool, output: str
+    tmp_path_factory: pytest.TempPathFactory,
+    text: str,
+    noise: bytes,
+    encoding: str,
+    html: bool,
+    output: str,
 ) -> None:
     body = text.encode(encoding, "replace")
     data = (b"<html><body><p>" + body + b"</p></body></html>" if html else body) + noise
     path = tmp_path_factory.mktemp("fuzz") / "page"
     path.write_bytes(data)
-    code = clean_main([str(path), "--format", output])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = clean_main([str(path), "--format", output])
     assert code in (0, 1)
+    if code == 1:  # refused: one line naming the file and why, nothing on stdout
+        assert out.getvalue() == "" and err.getvalue().startswith(f"newsarchive clean: {path}: ")
+    elif output == "json":
+        assert isinstance(json.loads(out.getvalue()), dict)

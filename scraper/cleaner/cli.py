@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from scraper.cleaner import CleanError, clean_page, clean_text_bytes
+from scraper.cleaner import MAX_BODY_BYTES, CleanError, clean_page, clean_text_bytes
 from scraper.cleaner.article import Article
 
 HTML_SNIFF = (b"<!doctype", b"<html", b"<head", b"<body", b"<meta", b"<div", b"<p")
@@ -22,9 +22,24 @@ def looks_like_html(data: bytes) -> bool:
 
 
 def read_input(path: str) -> bytes:
+    """The input's bytes, read up to one byte past the cleaner's limit: a larger input is refused, never held whole."""
     if path == "-":
-        return sys.stdin.buffer.read()
-    return Path(path).read_bytes()
+        return sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+    with Path(path).open("rb") as stream:
+        return stream.read(MAX_BODY_BYTES + 1)
+
+
+def input_problem(data: bytes) -> str | None:
+    """Why `data` is no input to clean (empty, or over the limit), or None.
+
+    >>> input_problem(b"  \\n")
+    'the input is empty: nothing to clean'
+    """
+    if len(data) > MAX_BODY_BYTES:
+        return f"the input exceeds the cleaner's limit of {MAX_BODY_BYTES:,} bytes: not an article page"
+    if not data.strip():
+        return "the input is empty: nothing to clean"
+    return None
 
 
 def clean_bytes(data: bytes, url: str | None) -> Article:
@@ -58,6 +73,10 @@ def clean_main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"newsarchive clean: cannot read {args.path}: {error.strerror}", file=sys.stderr)
         return 2
+    problem = input_problem(data)
+    if problem is not None:
+        print(f"newsarchive clean: {args.path}: {problem}", file=sys.stderr)
+        return 1
     try:
         article = clean_bytes(data, args.url)
     except CleanError as error:
