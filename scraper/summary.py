@@ -390,7 +390,7 @@ def checked_summary(stats: Mapping[str, Any]) -> CrawlSummary:
 # starting with two spaces is a detail row, shown only when not zero.
 SUMMARY_TABLE = (
     ("articles_found", "articles found"),
-    ("articles_requested", "  fetched"),
+    ("articles_requested", "  to fetch"),  # a robots or URL-length skip among them was never requested
     ("known_not_fetched", "  not fetched (already archived)"),
     ("out_of_range", "  outside --since/--until"),
     ("over_limit", "  over --max-articles"),
