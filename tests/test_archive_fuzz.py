@@ -3,8 +3,10 @@ the archive's readers still give the same records. verify itself never raises, w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
+from archive.cli import export_main, stats_main, verify_main
 from archive.export import export_latest
 from archive.layout import ArchiveLayout, ArchiveRootError
 from archive.manifest import write_manifest
@@ -169,3 +172,40 @@ def test_every_damage_is_reported_or_harmless(pristine: tuple[Path, Any], damage
         except (ArchiveReadError, ArchiveRootError) as exc:
             pytest.fail(f"verify found no error after {done}, but reading failed: {exc}")
         assert got == expected, f"verify found no error after {done}, but the readers give other records"
+
+
+def run_command(main: Any, argv: list[str]) -> tuple[int, str, str]:
+    """A command's exit status and what it printed (stdout, stderr), run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=max(20, BASE // 8))
+@given(damages=st.lists(DAMAGE, min_size=1, max_size=3))
+@example(damages=[("copy", 1, 0, b"x")])
+@example(damages=[("flip", 2, 40, b"\x01")])
+def test_the_commands_on_a_damaged_archive_say_what_is_wrong_or_give_the_same_records(
+    pristine: tuple[Path, Any], damages: list[tuple[Any, ...]]
+) -> None:
+    source, expected = pristine
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "archive"
+        shutil.copytree(source, root)
+        done = [damage(root, *one) for one in damages]
+        code, out, _ = run_command(verify_main, [str(root)])
+        assert code in (0, 1), f"verify exited {code} after {done}"
+        if code == 1:  # one line per problem, each naming the fix
+            assert out and all("(fix: " in line for line in out.splitlines()), f"after {done}: {out}"
+        for main, argv in ((stats_main, [str(root), "--json"]), (export_main, [str(root)])):
+            status, _, complaint = run_command(main, argv)
+            if status == 0:
+                continue
+            assert status == 1 and complaint.startswith("error: ") and "Traceback" not in complaint, (done, complaint)
+            assert code == 1, f"verify passed after {done}, but {main.__name__} failed: {complaint}"
+        if code == 0:
+            status, printed, _ = run_command(export_main, [str(root)])
+            assert (status, printed) == (0, expected[2]), f"verify passed after {done}, but the export differs"
+            status, printed, _ = run_command(stats_main, [str(root), "--json"])
+            assert status == 0 and json.loads(printed)["records"] == len(expected[0])
