@@ -132,7 +132,7 @@ def export_main(argv: list[str] | None = None) -> int:
             return 0
         latest = not args.all_versions
         if args.format == "parquet":
-            with atomic_binary_output(args.out, args.directory) as binary:
+            with atomic_binary_output(args.out, args.directory, "parquet") as binary:
                 count = export_parquet(args.directory, binary, latest_only=latest)
         elif args.out is None:
             count = export_records(args.directory, sys.stdout, latest_only=latest)

@@ -98,7 +98,10 @@ def export_wacz(directory: Path | str, out: Path) -> WaczSummary:
     """
     root = check_archive_root(Path(directory))
     create = _wacz_main()
-    with atomic_output_path(out, root) as target, tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as work:
+    with (
+        atomic_output_path(out, root, "wacz") as target,
+        tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as work,
+    ):
         warcs = readable_warcs(root)
         if not warcs:
             raise WaczError(

@@ -54,7 +54,15 @@ def test_export_into_a_missing_directory_or_onto_a_directory_says_what_to_do(
     assert export_main([str(root), "--latest", "--out", str(tmp_path / "no" / "such" / "out.jsonl")]) == 1
     assert "does not exist; create it first" in capsys.readouterr().err
     assert export_main([str(root), "--latest", "--out", str(tmp_path)]) == 1
-    assert "is a directory; give a file name" in capsys.readouterr().err
+    assert f"is a directory; give a file name, e.g. {tmp_path / 'export.jsonl'}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "extension"), [("--wacz", "wacz"), ("--format=parquet", "parquet")])
+def test_a_binary_export_onto_a_directory_suggests_a_file_of_its_format(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, extension: str
+) -> None:
+    assert export_main([str(root), option, "--out", str(tmp_path)]) == 1
+    assert f"is a directory; give a file name, e.g. {tmp_path / ('export.' + extension)}" in capsys.readouterr().err
 
 
 def test_a_failed_export_leaves_the_previous_output_whole(root: Path, tmp_path: Path) -> None:
