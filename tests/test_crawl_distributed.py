@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import scraper.settings
 from archive.cli import merge_main
 from archive.layout import ARTICLES
 from archive.manifest import load_manifests
@@ -72,6 +74,67 @@ def test_three_workers_archive_every_article_exactly_once_into_one_archive(
     assert all("the whole crawl, all its workers:" in stdout for _, stdout, _ in results)
     (seen,) = archive_stats(out)["distributed_crawls"].values()
     assert (seen["workers"], seen["unfinished_workers"], seen["archived"]) == (3, 0, ARTICLES_ON_REPLICA)
+
+
+LATENCY = 0.3  # seconds each replica page takes to answer: requests overlap long enough to count them
+CLUSTER_CAP = 2
+
+
+def most_in_flight(log: list[dict[str, Any]], latency: float) -> int:
+    """The most requests the replica was answering at once: each held from `latency` before its answer was sent
+    (an under-estimate of the real span, which began when the request arrived), so an overlap seen here was real."""
+    events = sorted(
+        [(entry["at"] - latency, 1) for entry in log if not entry["path"].startswith("/_")]
+        + [(entry["at"], -1) for entry in log if not entry["path"].startswith("/_")]
+    )
+    most = current = 0
+    for _, step in events:  # at equal times an end (-1) sorts before a start (+1)
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_the_cluster_budget_caps_requests_in_flight_across_workers_and_a_late_worker_joins_the_crawl(
+    redis_url: str,
+    crawl_worker: Worker,
+    crawl_timeout: int,
+    tmp_path: Path,
+    read_jsonl: Callable[[Path], list[dict[str, Any]]],
+    verify_cli: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    out = tmp_path / "archive"
+    # Each worker alone could have 4 requests in flight; the cluster's budget allows 2 for all of them together.
+    # The duplicate filter and the books are bounded too (PORTAL_CLUSTER_SEEN_MAX), far below the crawl's URLs.
+    options = (
+        *("-s", f"PORTAL_CLUSTER_CONCURRENCY={CLUSTER_CAP}", "-s", "CONCURRENT_REQUESTS=4"),
+        *("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "AUTOTHROTTLE_ENABLED=False"),
+        *("-s", "PORTAL_CLUSTER_SEEN_MAX=16"),
+    )
+    with start_replica(articles=40, seed=5, latency_ms=LATENCY * 1000) as replica:
+        workers = [crawl_worker(replica.url, out, redis_url, *options) for _ in range(2)]
+        deadline = time.monotonic() + WAIT_FOR_WORK
+        while len(replica.log()) < 12 and time.monotonic() < deadline:  # the crawl is under way
+            time.sleep(0.2)
+        workers.append(crawl_worker(replica.url, out, redis_url, *options))
+        results = finish(workers, crawl_timeout)
+        log = replica.log()
+        expected = replica_ids(replica)
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    assert most_in_flight(log, LATENCY) == CLUSTER_CAP  # used to the full, never over
+    assert article_ids(read_jsonl, out) == expected  # each once, with a bounded duplicate filter
+    verified = verify_cli(out)
+    assert verified.returncode == 0 and ", 0 errors, 0 warnings" in verified.stderr, verified.stdout + verified.stderr
+    manifests = load_manifests(out)
+    assert len(manifests) == 3 and len({m["cluster"]["crawl_id"] for m in manifests.values()}) == 1  # it joined
+    exported = subprocess.run(
+        [sys.executable, "-m", "scraper", "export", str(out)], capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = [line for line in exported.stdout.split("\n") if line]  # not splitlines: a text may hold U+2028
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(i for i, _ in expected)
+
+
+def test_the_cluster_budget_defaults_to_8() -> None:
+    assert scraper.settings.PORTAL_CLUSTER_CONCURRENCY == 8
 
 
 def worker_pid(redis_server: RedisServer, worker: str) -> int | None:
