@@ -247,3 +247,19 @@ def test_a_record_that_breaks_the_schema_still_renders(browse_client: Callable[.
     page = text_of(browse_client(tmp_path).get("/article/1"))
     assert "cleaning.repairs[0]: span 9+3 runs past the end of the text" in page
     assert "cleaning.repairs[1]: not an object" in page and "短文" in page
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown", "rows", "links"),
+    [("", 1, 50, ["next"]), ("2", 2, 50, ["prev", "next"]), ("3", 3, 20, ["prev"]), ("9", 3, 20, ["prev"])],
+)
+def test_a_long_list_is_paginated_and_a_page_past_the_end_shows_the_last(
+    browse_client: Callable[..., Any], tmp_path: Path, asked: str, shown: int, rows: int, links: list[str]
+) -> None:
+    with JsonlWriter(tmp_path / "articles", "20250101T000000Z-aaaaaa") as writer:
+        for number in range(120):
+            writer.write(sample_record(str(1000 + number), text=f"第{number}篇。", title=f"標題{number:03d}"))
+    page = text_of(browse_client(tmp_path).get("/", query_string={"page": asked} if asked else {}))
+    assert f"page {shown} of 3" in page and "120 articles" in page
+    assert len(re.findall(r"標題\d{3}", page)) == rows
+    assert re.findall(r'rel="(prev|next)"', page) == links

@@ -99,7 +99,20 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+def page_within(asked: int, total: int, page_size: int) -> int:
+    """The page to show when `asked` for: a page past the end shows the last one, one before the start the first.
+
+    >>> [page_within(asked, 120, 50) for asked in (0, 1, 3, 9)]
+    [1, 1, 3, 3]
+    """
+    return min(max(1, asked), page_count(total, page_size))
 
 
 @dataclass(frozen=True)
@@ -441,9 +454,9 @@ class BrowseIndex:
             where.append("instr(search, ?) > 0")
             params.append(self.convert(query))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        page = max(1, filters.page)
         with self._query() as db:
             total = db.execute(f"SELECT count(*) FROM articles {clause}", params).fetchone()[0]
+            page = page_within(filters.page, total, page_size)
             rows = db.execute(
                 "SELECT id, title, published_at, section, version, versions, repairs, unrecoverable FROM articles "
                 f"{clause} ORDER BY published_at IS NULL, published_at DESC, id LIMIT ? OFFSET ?",
@@ -516,9 +529,9 @@ class BrowseIndex:
             where.append("reason = ?")
             params.append(reason)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        page = max(1, page)
         with self._query() as db:
             total = db.execute(f"SELECT count(*) FROM quarantine {clause}", params).fetchone()[0]
+            page = page_within(page, total, page_size)
             rows = db.execute(
                 f"SELECT * FROM quarantine {clause} ORDER BY qid LIMIT ? OFFSET ?",
                 [*params, page_size, (page - 1) * page_size],
