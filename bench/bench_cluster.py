@@ -25,6 +25,8 @@ from scraper.replica.testing import Replica, start_replica
 
 WORKER_SETTINGS = ["-s", "CONCURRENT_REQUESTS=4", "-s", "PORTAL_CLUSTER_CONCURRENCY=12", "--loglevel", "WARNING"]
 TIMEOUT = 1800  # seconds a run may take
+# The target: three workers at least this many times as fast as one, in the crawl's own time.
+TARGET_THREE_WORKERS = 2.2
 
 
 def archived_ids(root: Path) -> Counter[str]:
@@ -80,15 +82,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{'workers':>7}  {'crawl s':>7}  {'articles/s':>10}  {'ratio':>6}  {'wall s':>6}  {'ratio':>6}  archived by each"
     )
     base: tuple[float, float] | None = None
+    ratios: dict[int, tuple[float, float]] = {}
     with start_replica(articles=args.articles, seed=1, latency_ms=args.latency) as replica, start_redis() as server:
         for count in args.workers:
             server.client().flushall()
             wall, crawl, shares = run(count, replica, server.url(), args.articles)
             base = base or (crawl, wall)
+            ratios[count] = (base[0] / crawl, base[1] / wall)
             print(
-                f"{count:>7}  {crawl:>7.1f}  {args.articles / crawl:>10.2f}  {base[0] / crawl:>5.2f}x  "
-                f"{wall:>6.1f}  {base[1] / wall:>5.2f}x  {' '.join(map(str, shares))}"
+                f"{count:>7}  {crawl:>7.1f}  {args.articles / crawl:>10.2f}  {ratios[count][0]:>5.2f}x  "
+                f"{wall:>6.1f}  {ratios[count][1]:>5.2f}x  {' '.join(map(str, shares))}"
             )
+    if 3 in ratios and args.workers[0] == 1:
+        crawl_ratio, wall_ratio = ratios[3]
+        verdict = "met" if crawl_ratio >= TARGET_THREE_WORKERS else "MISSED"
+        print(
+            f"three workers: {crawl_ratio:.2f}x one worker's crawl time (target {TARGET_THREE_WORKERS}x: {verdict}); "
+            f"{wall_ratio:.2f}x its wall time, which adds the workers' start on this machine's cores"
+        )
     return 0
 
 
