@@ -8,6 +8,7 @@ import gzip
 import ipaddress
 import json
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.layout import committed_jsonl, committed_warcs
 from scraper.pipelines.store import ArchivePipeline
-from scraper.replica.server import ReplicaHandler
+from scraper.replica.server import ReplicaHandler, ReplicaServer
 from scraper.replica.testing import Replica
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,6 +74,31 @@ def test_warc_records_of_a_real_crawl_name_the_server_address_and_its_http_versi
         http.protocol if kind == "response" else http.statusline.rsplit(" ", 1)[-1] for kind, _, http in records
     }
     assert versions == {ReplicaHandler.protocol_version}
+
+
+class Http10Handler(ReplicaHandler):
+    protocol_version = "HTTP/1.0"
+
+
+def test_warc_records_carry_the_version_the_server_answered_in_not_a_fixed_one(
+    tmp_path: Path, crawl: Callable[..., subprocess.CompletedProcess[str]], fake_clean: tuple[str, ...]
+) -> None:
+    server = ReplicaServer("127.0.0.1", 0, seed=7, articles=5, changed=0)
+    server.RequestHandlerClass = Http10Handler  # the replica, answering in HTTP/1.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = crawl(server.url, tmp_path / "archive", *fake_clean, "--crawl-id", "http10-1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = [r for r in warc_records(tmp_path / "archive", "http10-1") if r[0] in ("response", "request")]
+    assert sum(1 for kind, _, _ in records if kind == "response") > 5  # the articles, list pages and robots.txt
+    versions = {
+        http.protocol if kind == "response" else http.statusline.rsplit(" ", 1)[-1] for kind, _, http in records
+    }
+    assert versions == {"HTTP/1.0"}
 
 
 def test_a_revisit_refers_to_the_warc_date_of_the_response_it_repeats(crawled_archive: Path) -> None:
