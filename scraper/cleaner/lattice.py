@@ -754,4 +754,52 @@ def solve(tokens: list[Token], before: str = "") -> Solution:
     """The cheapest restoration of a token list, `before` being the restored text before it."""
     if not tokens:
         return Solution([], LatticeReport())
-    return Lattice(tokens, before).solve()
+    return _unbranched(tokens) or Lattice(tokens, before).solve()
+
+
+def _unbranched(tokens: list[Token]) -> Solution | None:
+    """The only path through known bytes that offer no move but reading them as they are, else None.
+
+    Without `(` or a row-A3 byte no reading or full-width pair can start, and a lead byte followed by
+    a high trail has no other reading: the search would walk this one path (rare characters and all).
+    """
+    if LEFT_PAREN in tokens or FULLWIDTH_ROW in tokens:
+        return None
+    report = LatticeReport()
+    pieces: list[str | Marker] = []
+    run: list[str] = []
+    pending: int | None = None
+    for t in tokens:
+        if not isinstance(t, int):
+            return None
+        if pending is not None:
+            if 0x21 <= t <= 0x7E:
+                return None  # a full-width pair split by a swap: the model weighs it
+            if is_trail(t):
+                ch = decode_pair(pending, t)
+                if ch is None:
+                    return None
+                run.append(ch)
+                pending = None
+                continue
+            _mark(pieces, run, report, Marker("lead byte without its trail"))
+            pending = None
+        if t < 0x80:
+            run.append(chr(t))
+        elif is_lead(t):
+            pending = t
+        else:
+            _mark(pieces, run, report, Marker("stray byte"))
+    if pending is not None:
+        _mark(pieces, run, report, Marker("lead byte at end of text"))
+    if run:
+        pieces.append("".join(run))
+    return Solution(pieces, report, open_end=pending is not None)
+
+
+def _mark(pieces: list[str | Marker], run: list[str], report: LatticeReport, marker: Marker) -> None:
+    if run:
+        pieces.append("".join(run))
+        run.clear()
+    pieces.append(marker)
+    report.markers.append(marker.reason)
