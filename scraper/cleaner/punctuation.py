@@ -94,19 +94,26 @@ def fullwidth_swaps(text: str) -> list[tuple[int, str]]:
 
 
 def _last_significant(text: str, start: int, end: int, swapped: dict[int, str]) -> str:
-    """The last character of text[start:end] that is not swappable, swaps applied (`）,` is Chinese)."""
-    for i in range(end - 1, start - 1, -1):
-        ch = swapped.get(i, text[i])
-        if not _is_swappable(ch):
-            return ch
-    return ""
+    """The last character of text[start:end] that is not swappable, swaps applied (`）,` is Chinese).
+
+    `start` is the previous candidate (or 0) and `end` the next: between them stand no candidates,
+    so only spaces are swappable there and only text[start] can have been swapped.
+    """
+    between = text[start + 1 : end].rstrip(" ")
+    if between:
+        return between[-1]
+    if start >= end:
+        return ""
+    ch = swapped.get(start, text[start])
+    return "" if _is_swappable(ch) else ch
+
+
+_SIGNIFICANT = re.compile(r"[^,:;!?() ]")
 
 
 def _next_significant(text: str, index: int) -> tuple[int, str]:
-    for i in range(index + 1, len(text)):
-        if not _is_swappable(text[i]):
-            return i, text[i]
-    return len(text), ""
+    found = _SIGNIFICANT.search(text, index + 1)
+    return (found.start(), found.group()) if found else (len(text), "")
 
 
 def _swap_at(text: str, i: int, before: str, after: str) -> str | None:
