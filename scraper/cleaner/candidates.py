@@ -12,9 +12,9 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 
 from scraper.cleaner.charmodel import HAN, char_class, char_cost, word_successors
-from scraper.cleaner.gbk import decode_pair
 
 Pair = tuple[str, int, int]  # character, first byte, second byte
+TRAILS = bytes([*range(0x40, 0x7F), *range(0x80, 0xFF)])  # every byte that ends a pair (gbk.is_trail)
 UNIGRAM_SPARES = 4  # the cheapest plain characters kept: the choices kept plus one rival
 
 
@@ -25,14 +25,14 @@ def _tables() -> tuple[dict[int, list[Pair]], dict[int, list[Pair]], dict[str, P
     by_trail: dict[int, list[tuple[float, Pair]]] = defaultdict(list)
     pair_of: dict[str, Pair] = {}
     for lead in range(0x81, 0xFF):
-        for trail in range(0x40, 0xFF):
-            ch = decode_pair(lead, trail)
-            if ch is None:
-                continue
+        # Every lead/trail pair decodes to one character, so a row decodes in one call.
+        row = b"".join(bytes((lead, trail)) for trail in TRAILS).decode("gb18030")
+        for trail, ch in zip(TRAILS, row, strict=True):
             entry = (ch, lead, trail)
             pair_of.setdefault(ch, entry)
-            by_lead[lead].append((char_cost(ch), entry))
-            by_trail[trail].append((char_cost(ch), entry))
+            cost = char_cost(ch)
+            by_lead[lead].append((cost, entry))
+            by_trail[trail].append((cost, entry))
 
     def ranked(table: dict[int, list[tuple[float, Pair]]]) -> dict[int, list[Pair]]:
         return {key: [entry for _, entry in sorted(rows, key=lambda r: (r[0], r[1]))] for key, rows in table.items()}

@@ -88,10 +88,7 @@ def is_toned(reading: str) -> bool:
 def _gbk_chars_by_reading() -> dict[str, tuple[tuple[str, bytes], ...]]:
     index: dict[str, list[tuple[str, bytes]]] = {}
     for code, joined in character_readings().items():
-        try:
-            pair = chr(code).encode("gbk")
-        except UnicodeEncodeError:
-            continue
+        pair = chr(code).encode("gbk", "replace")  # outside GBK: b"?", one byte like ASCII
         if len(pair) != 2:
             continue
         entry = (chr(code), pair)
