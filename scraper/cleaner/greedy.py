@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from scraper.cleaner.charmodel import common_chars
 from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_private_use, is_trail
 from scraper.cleaner.lattice import (
     FULLWIDTH_ROW,
@@ -28,6 +29,7 @@ def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) ->
     `ordinary` matches a string made only of characters that alone never suggest damage.
     """
     report = LatticeReport()
+    common = common_chars()  # a single character is ordinary when common or ASCII
     out: list[str] = []
     last = gbk_pair(before[-1:]) if before else None  # bytes of the last character, for readings
     pending: int | None = None
@@ -59,7 +61,7 @@ def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) ->
             continue
         literal = decode_pair(pending, t) if is_trail(t) else None
         swapped = decode_pair(pending, FULLWIDTH_ROW) if t in ASCII_TO_FULLWIDTH else None
-        if literal is not None and not is_private_use(literal) and not ordinary.fullmatch(literal):
+        if literal is not None and literal not in common and not is_private_use(literal) and literal >= "\x80":
             return None  # a rare but real character (癥 is B0 59): whether it is a swap, the model weighs
         if swapped is not None and (literal is None or is_private_use(literal)):
             out.append(swapped)

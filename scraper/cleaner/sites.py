@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from scraper.cleaner.charmodel import common_chars
 from scraper.cleaner.readings import TONE_VOWELS, char_has_reading, is_syllable
@@ -25,8 +26,7 @@ _ALWAYS_SUSPECT = "\udc80-\udcff\ue000-\uf8ff\ufffd"
 _SYNC = frozenset(chr(c) for c in range(0x7F)) - set("?()abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """A `(reading)` in the text; `simple` when it names the whole character just before it."""
 
     start: int
