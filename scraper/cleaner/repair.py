@@ -8,6 +8,7 @@ wrapped in anchors (anchors.py) and logged, so the finished text can say where i
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,7 +55,10 @@ class RepairResult:
 
 def _shown(original: str) -> str:
     """What a reader of the page saw: an orphaned byte shows as U+FFFD."""
-    return "".join(MARKER if "\udc80" <= ch <= "\udcff" else ch for ch in original)
+    return _ORPHANS.sub(MARKER, original)
+
+
+_ORPHANS = re.compile("[\udc80-\udcff]")
 
 
 class _Builder:

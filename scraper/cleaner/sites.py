@@ -7,7 +7,7 @@ through as it is, so the cost follows the damage, not the page.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
@@ -24,6 +24,7 @@ _ALWAYS_SUSPECT = "\udc80-\udcff\ue000-\uf8ff\ufffd"
 # shifted run ("an ASCII-range trail byte brings the decoder back in step", PORTAL.md).
 # `?` and parentheses are damage themselves; lowercase letters may be inside a reading.
 _SYNC = frozenset(chr(c) for c in range(0x7F)) - set("?()abcdefghijklmnopqrstuvwxyz")
+_SYNC_CHAR = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_SYNC)) + "]")
 
 
 class Reading(NamedTuple):
@@ -146,6 +147,7 @@ class WindowPlanner:
         self.reading_starts = [r.start for r in found.readings]
         self.server_decoded = server_decoded
         self.reading_ends = {r.end for r in found.readings if r.simple}
+        self.sorted_ends = sorted(self.reading_ends)
         # A space inside a reading (`(huì )`) is ASCII but no place to cut.
         self.inside = {p for r in found.readings if " " in text[r.start : r.end] for p in range(r.start + 1, r.end)}
 
@@ -164,12 +166,26 @@ class WindowPlanner:
             return reading.end if reading.simple else reading.start
         return position
 
+    def first_boundary(self, position: int) -> int:
+        """The first boundary at or after `position`.
+
+        Only after a sync character or at a simple reading's end can one stand: those are looked up, not walked to.
+        """
+        text = self.text
+        while 0 < position < len(text):
+            after_sync = _SYNC_CHAR.search(text, position - 1)
+            candidate = after_sync.end() if after_sync else len(text)
+            k = bisect_left(self.sorted_ends, position)
+            if k < len(self.sorted_ends):
+                candidate = min(candidate, self.sorted_ends[k])
+            if self.is_boundary(candidate):
+                return candidate
+            position = candidate + 1
+        return position
+
     def next_boundary(self, position: int) -> int:
         """The first boundary after `position`."""
-        position += 1
-        while not self.is_boundary(position):
-            position += 1
-        return min(position, len(self.text))
+        return min(self.first_boundary(position + 1), len(self.text))
 
     def windows(self) -> list[tuple[int, int]]:
         windows: list[tuple[int, int]] = []
@@ -179,8 +195,6 @@ class WindowPlanner:
                 begin = windows.pop()[0]
             else:
                 begin = self._outside_readings(run_start(self.text, start, previous_end))
-            finish = min(max(end, previous_end), len(self.text))
-            while not self.is_boundary(finish):
-                finish += 1
+            finish = self.first_boundary(min(max(end, previous_end), len(self.text)))
             windows.append((begin, finish))
         return windows
