@@ -437,9 +437,18 @@ class Lattice:
         """
         tokens = self.tokens
         chars: list[str] = []
-        j = i
-        while self._is_plain_pair(j):
-            chars.append(decode_pair(tokens[j], tokens[j + 1]))  # type: ignore[arg-type]
+        j, n = i, len(tokens)
+        # The agenda is empty here (a lone path), so a plain pair needs only its two bytes.
+        while j + 1 < n:
+            lead, trail = tokens[j], tokens[j + 1]
+            if not (
+                isinstance(lead, int) and isinstance(trail, int) and 0x81 <= lead <= 0xFE and 0x80 <= trail <= 0xFE
+            ):
+                break
+            ch = decode_pair(lead, trail)
+            if ch is None:
+                break
+            chars.append(ch)
             j += 2
         last = bytes(tokens[j - 2 : j])  # type: ignore[arg-type]
         self.push(j, None, _Node(node.cost, node, "".join(chars), last))
@@ -451,25 +460,27 @@ class Lattice:
 
 def from_aligned(lattice: Lattice, i: int, node: _Node) -> None:
     """At a character boundary: a whole token, a `?`, a reading, ASCII, or the lead of a pair."""
-    t = lattice.tokens[i]
-    if i and _is_lost(lattice.tokens[i - 1]):
+    tokens = lattice.tokens
+    t = tokens[i]
+    if i and not isinstance(tokens[i - 1], int) and _is_lost(tokens[i - 1]):
         _lost_char_with_reading(lattice, i, node)
-    if isinstance(t, Marker):
+    if isinstance(t, int):
+        if t in (LEFT_PAREN, FULLWIDTH_ROW) and _reading_after_char(lattice, i, node):
+            return
+        if t < 0x80:
+            if 0x40 <= t <= 0x7E:
+                _reading_names_ascii_trail(lattice, i, node)
+            lattice.push(i + 1, None, _Node(node.cost + _ascii_cost(lattice, i, node), node, chr(t), None))
+        elif 0x81 <= t <= 0xFE:  # gbk.is_lead
+            lattice.push(i + 1, t, _Node(node.cost, node, "", node.last))
+        else:
+            lattice.push(i + 1, None, _Node(node.cost + MARKER_COST, node, Marker("stray byte"), None))
+    elif isinstance(t, Marker):
         lattice.push(i + 1, None, _Node(node.cost + MARKER_COST, node, t, None))
     elif isinstance(t, str):
         lattice.push(i + 1, None, _Node(node.cost + ASCII_COST, node, t, None))
-    elif isinstance(t, QuestionMark):
-        _question_mark(lattice, i, node)
-    elif (t in (LEFT_PAREN, FULLWIDTH_ROW)) and _reading_after_char(lattice, i, node):
-        return
-    elif t < 0x80:
-        if 0x40 <= t <= 0x7E:
-            _reading_names_ascii_trail(lattice, i, node)
-        lattice.push(i + 1, None, _Node(node.cost + _ascii_cost(lattice, i, node), node, chr(t), None))
-    elif is_lead(t):
-        lattice.push(i + 1, t, _Node(node.cost, node, "", node.last))
     else:
-        lattice.push(i + 1, None, _Node(node.cost + MARKER_COST, node, Marker("stray byte"), None))
+        _question_mark(lattice, i, node)
 
 
 def _question_mark(lattice: Lattice, i: int, node: _Node) -> None:
@@ -562,27 +573,31 @@ def _ascii_cost(lattice: Lattice, i: int, node: _Node) -> float:
 def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
     """A lead byte waits: its trail, a straddling reading, a split full-width pair, or a lost trail."""
     t = lattice.tokens[i]
+    if not isinstance(t, int):
+        if isinstance(t, QuestionMark):
+            _split_fullwidth(lattice, i, node, lead, ASCII_TO_FULLWIDTH[ord("?")])
+            if not _lost_trail_with_reading(lattice, i, node, lead):
+                _lost_trail(lattice, i, node, lead)
+            return
+        orphan = _Node(node.cost + MARKER_COST, node, Marker("lead byte without its trail"), None)
+        from_aligned(lattice, i, orphan)
+        return
     if t == LEFT_PAREN and node.last and _straddling_reading(lattice, i, lead, node):
         return
-    if isinstance(t, int) and is_trail(t):
-        ch = decode_pair(lead, t)
-        if ch is not None:
-            cost = pair_cost(_prev_char(node), ch)
-            lattice.push(i + 1, None, _Node(node.cost + cost, node, ch, bytes((lead, t))))
-    if isinstance(t, int) and t in ASCII_TO_FULLWIDTH:
-        literal = decode_pair(lead, t) if is_trail(t) else None
+    trail = 0x40 <= t <= 0x7E or 0x80 <= t <= 0xFE  # gbk.is_trail
+    literal = decode_pair(lead, t) if trail else None
+    if literal is not None:
+        cost = pair_cost(_prev_char(node), literal)
+        lattice.push(i + 1, None, _Node(node.cost + cost, node, literal, bytes((lead, t))))
+    swapped = ASCII_TO_FULLWIDTH.get(t)
+    if swapped is not None:
         # Where the bytes already read as a real character, a swap needs more evidence:
         # undamaged text must come out unchanged.
         doubt = READABLE_PAIR_PENALTY if literal is not None and not is_private_use(literal) else 0.0
-        _split_fullwidth(lattice, i, node, lead, ASCII_TO_FULLWIDTH[t], doubt)
-    if isinstance(t, QuestionMark):
-        _split_fullwidth(lattice, i, node, lead, ASCII_TO_FULLWIDTH[ord("?")])
-        if not _lost_trail_with_reading(lattice, i, node, lead):
-            _lost_trail(lattice, i, node, lead)
+        _split_fullwidth(lattice, i, node, lead, swapped, doubt)
+    if 0x30 <= t <= 0x39 and _four_byte(lattice, i, lead, node):
         return
-    if isinstance(t, int) and 0x30 <= t <= 0x39 and _four_byte(lattice, i, lead, node):
-        return
-    if not (isinstance(t, int) and (is_trail(t) or t in ASCII_TO_FULLWIDTH)):
+    if not trail and swapped is None:
         orphan = _Node(node.cost + MARKER_COST, node, Marker("lead byte without its trail"), None)
         from_aligned(lattice, i, orphan)
 
