@@ -90,20 +90,23 @@ def resolve(text: str) -> Spanned:
     """
     if OPEN not in text and CLOSE not in text:
         return Spanned(text)
+    # split() keeps the captured index between the pieces: text, index-or-None, text, ...
+    parts = _ANCHOR.split(text)
+    pieces = [parts[0]]
     spans: list[Span] = []
     open_spans: list[Span] = []
-    removed = 0  # anchor characters before the current one: offsets in the text without them
-    for match in _ANCHOR.finditer(text):
-        at = match.start() - removed
-        removed += match.end() - match.start()
-        digits = match.group(1)
+    length = len(parts[0])
+    for k in range(1, len(parts), 2):
+        digits = parts[k]
         if digits is not None:
-            span = Span(at, at, int(digits.translate(_DIGITS)))
+            span = Span(length, length, int(digits.translate(_DIGITS)))
             spans.append(span)
             open_spans.append(span)
         elif open_spans:
-            open_spans.pop().end = at
-    length = len(text) - removed
+            open_spans.pop().end = length
+        piece = parts[k + 1]
+        pieces.append(piece)
+        length += len(piece)
     for span in open_spans:
         span.end = length
-    return Spanned(_ANCHOR.sub("", text), spans)
+    return Spanned("".join(pieces), spans)
