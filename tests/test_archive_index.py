@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
+import uuid
 from pathlib import Path
 
 import pytest
 
-from archive.index import ArchiveIndex
+from archive.index import ArchiveIndex, IndexEntry, PackedEntries
 from archive.layout import ArchiveLayout
 from archive.schema import text_sha256
 from archive.testing import sample_record, write_sample_crawl
@@ -119,3 +121,40 @@ def test_index_left_by_an_older_format_is_rebuilt(tmp_path: Path) -> None:
     data["articles"]["1"] = ["f" * 64, 1, "http://u/1"]
     path.write_text(json.dumps(data), encoding="utf-8")
     assert ArchiveIndex.open(tmp_path).get("1").text_sha256 == text_sha256("a")
+
+
+def test_packed_entries_give_back_each_entry_as_it_was_recorded() -> None:
+    written = IndexEntry(
+        text_sha256("a"), 3, "http://h/新闻/t1.html", text_sha256("b"), "c-00001.warc.gz", f"<urn:uuid:{uuid.uuid4()}>", 0,
+        "2025-01-01T00:00:00Z", "c-00001.jsonl.gz",
+    )  # fmt: skip
+    bare = IndexEntry(text_sha256("a"), 1, "", fetched_at="")
+    # Not packable: kept as they are, as index.json or another archive may hold them.
+    odd = [
+        IndexEntry("A" * 64, 1, "http://h/1.html"),
+        IndexEntry(text_sha256("a"), 1, "http://h/\ud800.html", warc_record_id="<urn:uuid:x>", warc_offset=-1),
+        IndexEntry(text_sha256("a"), True, "http://h/1.html"),
+        IndexEntry(text_sha256("a"), 1, "http://h/1.html", warc_record_id=f"<urn:uuid:{str(uuid.uuid4()).upper()}>"),
+    ]
+    entries = PackedEntries({str(number): entry for number, entry in enumerate([written, bare, *odd])})
+    assert [entries[str(number)] for number in range(len(odd) + 2)] == [written, bare, *odd]
+    assert type(entries["4"].version) is bool and "6" not in entries and len(entries) == 6
+
+
+def test_an_index_of_20000_articles_holds_under_400_bytes_an_article() -> None:
+    """What the index keeps of the records it was given, once they are gone (as in a crawl)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        index = ArchiveIndex("unused")
+        for number in range(20_000):
+            record = sample_record(
+                str(number), crawl_id="c1", content_sha256=text_sha256(str(number)), warc_offset=number * 4096,
+                warc_file="c1-00001.warc.gz", warc_record_id=f"<urn:uuid:{uuid.uuid4()}>",
+            )  # fmt: skip
+            index.add_record(record, "c1-00001.jsonl.gz")
+        del record
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held / len(index) < 400
