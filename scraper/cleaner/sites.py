@@ -40,6 +40,7 @@ class Reading(NamedTuple):
 class Scan:
     readings: list[Reading]
     sites: list[tuple[int, int]]  # damage to repair in a window: [start, end)
+    suspects: int = 0  # suspect characters other than `?`: lost bytes, private-use, unlikely characters
 
 
 @cache
@@ -89,9 +90,11 @@ def scan(text: str, server_decoded: bool) -> Scan:
         readings.append(Reading(match.start(), match.end(), reading, simple))
         if not simple and is_syllable(reading):
             sites.append((match.start(), match.end()))
-    sites.extend(m.span() for m in _suspect_pattern(server_decoded).finditer(text))
+    suspect = [m.span() for m in _suspect_pattern(server_decoded).finditer(text)]
+    sites.extend(suspect)
     sites.sort()
-    return Scan(readings, sites)
+    # Each `?` of a server-decoded page is a site of its own; the rest are what count_suspects counts.
+    return Scan(readings, sites, len(suspect) - (text.count("?") if server_decoded else 0))
 
 
 def is_boundary(text: str, position: int, server_decoded: bool) -> bool:
