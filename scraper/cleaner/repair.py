@@ -26,7 +26,7 @@ JUNK_SHARE = 0.3  # the replica's worst pages hold 3% suspect characters; random
 MAX_GROWTHS = 8  # a window grows to later boundaries this often at most: damage runs are short
 
 
-@dataclass
+@dataclass(slots=True)
 class RepairEntry:
     """One change, before its place in the finished text is known (anchors carry its index)."""
 
@@ -149,13 +149,9 @@ class _Builder:
 
 def _opcodes(original: str, restored: str) -> list[tuple[str, int, int, int, int]]:
     """difflib's opcodes, computed on the middle that differs: windows change little, locally."""
-    head = 0
     limit = min(len(original), len(restored))
-    while head < limit and original[head] == restored[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and original[-1 - tail] == restored[-1 - tail]:
-        tail += 1
+    head = _longest(lambda k: original[:k] == restored[:k], limit)
+    tail = _longest(lambda k: original[len(original) - k :] == restored[len(restored) - k :], limit - head)
     codes = [("equal", 0, head, 0, head)] if head else []
     codes += [
         (tag, i1 + head, i2 + head, j1 + head, j2 + head)
@@ -166,6 +162,18 @@ def _opcodes(original: str, restored: str) -> list[tuple[str, int, int, int, int
     if tail:
         codes.append(("equal", len(original) - tail, len(original), len(restored) - tail, len(restored)))
     return codes
+
+
+def _longest(holds: Callable[[int], bool], limit: int) -> int:
+    """The largest k <= limit for which `holds(k)`, a property true up to some k and false after."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if holds(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _middle_opcodes(a: str, b: str) -> list[tuple[str, int, int, int, int]]:
