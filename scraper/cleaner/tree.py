@@ -89,39 +89,36 @@ def _from_lxml(root: Any) -> Node | None:
     if root is None:
         return document
     top = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
-    # Each entry: an lxml node, the node it goes in, its string kind, whether whitespace is kept, depth.
+    # Each entry: an lxml node (or an element's tail, read after its children, with depth TAIL),
+    # the node it goes in, its string kind, whether whitespace is kept, its depth.
     stack: list[tuple[Any, Node, str, bool, int]] = [(n, document, "", False, 0) for n in reversed(top)]
     while stack:
         element, parent, kind, preserve, depth = stack.pop()
-        if not isinstance(element.tag, str):  # a comment (instructions parse as comments) or a _Tail
-            if element.text is not None:
-                parent.children.append(_string(element.text, COMMENT, preserve))
-        else:
+        if depth == _TAIL:
+            parent.children.append(_string(element, kind, preserve))
+            continue
+        tag = element.tag
+        if isinstance(tag, str):
             if depth >= LXML_MAX_DEPTH:
                 return None
-            node = Node(element.tag, element.attrib, parent)
+            node = Node(tag, element.attrib, parent)
             parent.children.append(node)
-            inner = element.tag if element.tag in STRING_CONTAINERS else kind
-            keep = preserve or element.tag in PRESERVE_WHITESPACE
+            inner = tag if tag in STRING_CONTAINERS else kind
+            keep = preserve or tag in PRESERVE_WHITESPACE
             if element.text:
                 node.children.append(_string(element.text, inner, keep))
-            stack.append((_Tail(element.tail), parent, kind, preserve, depth))
+            if element.tail:
+                stack.append((element.tail, parent, kind, preserve, _TAIL))
             stack.extend((child, node, inner, keep, depth + 1) for child in reversed(element))
             continue
+        if element.text is not None:  # a comment (processing instructions parse as comments)
+            parent.children.append(_string(element.text, COMMENT, preserve))
         if element.tail:
             parent.children.append(_string(element.tail, kind, preserve))
     return document
 
 
-class _Tail:
-    """The tail of an element, read after its children."""
-
-    __slots__ = ("tag", "tail", "text")
-
-    def __init__(self, tail: str | None) -> None:
-        self.tag = None
-        self.text = None
-        self.tail = tail
+_TAIL = -1
 
 
 class _Builder:
