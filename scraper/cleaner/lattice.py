@@ -6,6 +6,7 @@ removed, a full-width swap split back, a lost byte put back) and cost what the c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,31 +157,43 @@ def tokens_from_text(text: str) -> list[Token]:
     Characters outside GBK (NBSP, emoji) pass through whole; a U+FFFD the server left is a marker.
     """
     tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "?":
-            j = i
-            while j < n and text[j] == "?":
-                j += 1
+    position = 0
+    for found in _QMARKS_OR_REPLACEMENT.finditer(text):
+        _plain_tokens(text[position : found.start()], tokens)
+        i, j = found.span()
+        if text[i] == "?":
             if j - i > MAX_QMARKS_READ and _touches_cjk(text, i, j):
                 tokens.append(Marker("run of lost bytes"))
             else:
                 tokens.extend([QMARK] * (j - i))
-            i = j
-            continue
+        else:
+            tokens.append(Marker("the page as served held U+FFFD"))
+        position = j
+    _plain_tokens(text[position:], tokens)
+    return tokens
+
+
+_QMARKS_OR_REPLACEMENT = re.compile("\\?+|\ufffd")
+
+
+def _plain_tokens(text: str, tokens: list[Token]) -> None:
+    """The bytes of text without `?` or U+FFFD: at once when every character is ASCII or a GBK pair."""
+    try:
+        encoded = text.encode("gb18030")
+    except UnicodeEncodeError:  # a lone surrogate
+        encoded = b""
+    if len(encoded) == 2 * len(text) - len(text.encode("ascii", "ignore")):
+        tokens.extend(encoded)
+        return
+    for ch in text:
         if ch < "\x80":
             tokens.append(ord(ch))
-        elif ch == "\ufffd":
-            tokens.append(Marker("the page as served held U+FFFD"))
         else:
-            encoded = gbk_pair(ch)
-            if encoded is None:
+            pair = gbk_pair(ch)
+            if pair is None:
                 tokens.append(ch)
             else:
-                tokens.extend(encoded)
-        i += 1
-    return tokens
+                tokens.extend(pair)
 
 
 def gbk_pair(ch: str) -> bytes | None:
