@@ -67,13 +67,17 @@ class Spanned:
         self.text = self.text[:start] + self.text[end:]
 
     def strip(self) -> Spanned:
-        """Drop leading and trailing whitespace, as a block's text is trimmed."""
+        """Drop leading and trailing whitespace, as a block's text is trimmed.
+
+        The same as deleting the tail, then the head: each span is clamped into text[head:tail].
+        """
         head = len(self.text) - len(self.text.lstrip())
         tail = len(self.text.rstrip())
-        if tail < len(self.text):
-            self.delete(tail, len(self.text))
-        if head:
-            self.delete(0, head)
+        if head or tail < len(self.text):
+            for span in self.spans:
+                span.start = max(min(span.start, tail) - head, 0)
+                span.end = max(min(span.end, tail) - head, 0)
+            self.text = self.text[head:tail]
         return self
 
 

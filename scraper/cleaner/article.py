@@ -29,7 +29,7 @@ class Unrecoverable:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Repair:
     """One change to the body text: what the page showed and where the result stands in `text`.
 

@@ -6,11 +6,15 @@ edits keep them in step, and the joined text gives each repair its offset and le
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from scraper.cleaner.anchors import Span, Spanned, resolve, strip_anchors
 from scraper.cleaner.article import Repair, Unrecoverable
 from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup
 from scraper.cleaner.repair import MARKER, RepairEntry, RepairReport
 
+_SPAN_ORDER = attrgetter("start", "end")
+_REPAIR_ORDER = attrgetter("offset", "length")
 NBSP = "\xa0"  # not in GBK: pages write it `&nbsp;`, and it reads as a space
 
 
@@ -42,7 +46,7 @@ def join_blocks(blocks: list[Spanned], log: RepairReport) -> tuple[str, list[Rep
     spots: list[Unrecoverable] = []
     offset = 0
     for block in blocks:
-        for span in sorted(block.spans, key=lambda s: (s.start, s.end)):
+        for span in sorted(block.spans, key=_SPAN_ORDER):
             entry = log.entries[span.index]
             start, end = offset + span.start, offset + span.end
             repairs.append(Repair(entry.kind, start, end - start, entry.original, entry.candidates))
@@ -50,7 +54,7 @@ def join_blocks(blocks: list[Spanned], log: RepairReport) -> tuple[str, list[Rep
                 spots.extend(_markers(block.text, span, offset, entry.reasons))
         offset += len(block.text) + 1
     text = "\n".join(block.text for block in blocks)
-    repairs.sort(key=lambda r: (r.offset, r.length))
+    repairs.sort(key=_REPAIR_ORDER)
     return text, repairs, spots
 
 
