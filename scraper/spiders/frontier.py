@@ -5,6 +5,7 @@ on its own."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -138,8 +139,9 @@ class PageFrontier:
 
     def listed(self, url: str, articles: set[str]) -> None:
         """A list page at `url` showed these (canonical) article URLs: stop its column's pagination if it went stale."""
-        stopped = self.pagination.parsed(url, len(articles - self._listed_articles))
-        self._listed_articles |= articles
+        new = articles - self._listed_articles
+        stopped = self.pagination.parsed(url, len(new))
+        self._listed_articles |= {sys.intern(article) for article in new}  # the string its decision is kept under
         if stopped is not None:
             self.note_stopped(url, stopped)
 
@@ -214,6 +216,8 @@ class ArticleFrontier:
                         url, "duplicate", f"same article as {canonical}", utc_now_iso(), final_url=canonical
                     )
             url = canonical
+        # Interned: one string per article URL, shared by the decisions and the URLs the list pages showed.
+        url = sys.intern(url)
         previous = self.decisions.get(url)
         if previous in (FETCH, OUT_OF_RANGE) or (previous == KNOWN and lastmod is None):
             return
