@@ -52,7 +52,8 @@ class EntryWriter:
         self.crawl_id = crawl_id
         self.counters = counters
         self.cluster = cluster
-        self._ids_this_crawl: set[str] = set()
+        # A dict, not a set: a set grown one id at a time takes 4x the slots, 16 bytes each (2 MB at 20,000 ids).
+        self._ids_this_crawl: dict[str, None] = {}
 
     def write(self, item: Any) -> dict[str, Any] | None:
         """Write the entry of an ArticleRecord, a QuarantineRecord or a SkippedUrl (other items are left alone);
@@ -85,7 +86,7 @@ class EntryWriter:
             return False
         else:
             assert self.index is not None  # a crawl of its own has its archive's index
-            self._ids_this_crawl.add(ident)
+            self._ids_this_crawl[ident] = None
             decision, version = self.index.decide(ident, record["text_sha256"])
         if decision == UNCHANGED:
             self.count(url, Stat.UNCHANGED)
