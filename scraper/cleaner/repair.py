@@ -216,15 +216,12 @@ def _entry(original: str, restored: str, reasons: list[str], choices: list[dict[
     return RepairEntry("bytes", shown, candidates=weighed[0] if weighed else None)
 
 
-def check_not_junk(text: str, suspect: int | None = None) -> None:
+def check_not_junk(text: str) -> None:
     """Refuse input that is mostly damage: random bytes are no page, and repairing them costs without end.
-
-    `suspect`: the page's count of suspect characters, when a scan has counted them already.
 
     >>> check_not_junk("產業發展" * 1000)
     """
-    if suspect is None:
-        suspect = count_suspects(text, server_decoded=False)  # non-ASCII ones only: a `?` is ASCII
+    suspect = count_suspects(text, server_decoded=False)  # non-ASCII ones only: a `?` is ASCII
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if non_ascii >= JUNK_MIN_CHARS and suspect > JUNK_SHARE * non_ascii:
         raise CleanError(
@@ -236,8 +233,8 @@ def check_not_junk(text: str, suspect: int | None = None) -> None:
 def _repair(text: str, server_decoded: bool, tokens_of: Callable[[str], list[Token]]) -> RepairResult:
     # Noncharacters are never text; the anchors are made of them, so none may come from the page.
     text = NONCHARACTERS.sub(MARKER, text)
+    check_not_junk(text)
     found = scan(text, server_decoded)
-    check_not_junk(text, found.suspects)
     simple = [r for r in found.readings if r.simple]
     planner = WindowPlanner(text, found, server_decoded)
     planned = deque(planner.windows())

@@ -40,7 +40,6 @@ class Reading(NamedTuple):
 class Scan:
     readings: list[Reading]
     sites: list[tuple[int, int]]  # damage to repair in a window: [start, end)
-    suspects: int = 0  # suspect characters other than `?`: lost bytes, private-use, unlikely characters
 
 
 @cache
@@ -90,11 +89,9 @@ def scan(text: str, server_decoded: bool) -> Scan:
         readings.append(Reading(match.start(), match.end(), reading, simple))
         if not simple and is_syllable(reading):
             sites.append((match.start(), match.end()))
-    suspect = [m.span() for m in _suspect_pattern(server_decoded).finditer(text)]
-    sites.extend(suspect)
+    sites.extend(m.span() for m in _suspect_pattern(server_decoded).finditer(text))
     sites.sort()
-    # Each `?` of a server-decoded page is a site of its own; the rest are what count_suspects counts.
-    return Scan(readings, sites, len(suspect) - (text.count("?") if server_decoded else 0))
+    return Scan(readings, sites)
 
 
 def is_boundary(text: str, position: int, server_decoded: bool) -> bool:
