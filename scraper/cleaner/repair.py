@@ -74,17 +74,20 @@ class _Builder:
     def plain(self, start: int, end: int, readings: list[Reading]) -> None:
         """Copy text[start:end], dropping the simple readings inside it."""
         position = start
-        while self._next_reading < len(readings) and readings[self._next_reading].start < end:
-            reading = readings[self._next_reading]
-            self._next_reading += 1
+        text, pieces, entries = self.text, self.pieces, self.report.entries
+        k, count = self._next_reading, len(readings)
+        while k < count and readings[k].start < end:
+            reading = readings[k]
+            k += 1
             if reading.start < position or reading.end > end:
                 continue
-            self.pieces.append(self.text[position : reading.start])
-            index = self.report.log(RepairEntry("reading", self.text[reading.start : reading.end]))
-            self.pieces.append(wrap(index, ""))
+            pieces.append(text[position : reading.start])
+            entries.append(RepairEntry("reading", text[reading.start : reading.end]))
+            pieces.append(wrap(len(entries) - 1, ""))  # what report.log returns
             self.report.pinyin_removed += 1
             position = reading.end
-        self.pieces.append(self.text[position:end])
+        self._next_reading = k
+        pieces.append(text[position:end])
 
     def window(self, start: int, end: int, grow: Callable[[int], int], planned: deque[tuple[int, int]]) -> int:
         """Solve text[start:end] with the lattice, wrap each changed stretch; returns where it ended.
