@@ -1,4 +1,4 @@
-"""Find the article's parts in repaired HTML (lxml, read as BeautifulSoup reads it) or in captured page text.
+"""Find the article's parts in repaired HTML (BeautifulSoup + lxml) or in captured page text.
 
 Both readers return the same `Extracted` shape; selectors and patterns are kept as data. Block
 texts keep the repair's anchors; every field and every decision reads the text without them.
@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from bs4 import BeautifulSoup, Tag
+
 from scraper.cleaner.anchors import strip_anchors
 from scraper.cleaner.spam import is_spam_line, kept_tags, strip_title_spam
-from scraper.cleaner.tree import Document, Node, classes, parse
 
 NBSP = "\xa0"
 TIME_PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -82,159 +83,164 @@ def split_breadcrumb(text: str) -> list[str]:
 class _Landmarks:
     """What one walk over the tags finds: candidates for each part of the page."""
 
-    heading: Node | None = None  # the first <h1>, else the first element of a title class
-    titled: Node | None = None
-    crumbs: list[Node] = field(default_factory=list)
-    byline: Node | None = None
-    body_divs: list[Node] = field(default_factory=list)
-    divs: list[Node] = field(default_factory=list)
-    dropped: list[Node] = field(default_factory=list)  # injected junk, outermost only
+    heading: Tag | None = None  # the first <h1>, else the first element of a title class
+    titled: Tag | None = None
+    crumbs: list[Tag] = field(default_factory=list)
+    byline: Tag | None = None
+    body_divs: list[Tag] = field(default_factory=list)
+    divs: list[Tag] = field(default_factory=list)
+    dropped: list[Tag] = field(default_factory=list)  # injected junk, outermost only
 
 
-def _walk(page: Document, spam: list[str]) -> _Landmarks:
+def _classes(tag: Tag) -> str:
+    value = tag.get("class")
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _walk(soup: BeautifulSoup, spam: list[str]) -> _Landmarks:
     """One pass over every tag: injected junk dropped (its spam text kept), landmarks noted."""
     found = _Landmarks()
-    for tag in kept_tags(page, spam, found.dropped):
-        names = classes(tag)
-        if tag.tag == "h1" and found.heading is None:
+    for tag in kept_tags(soup, spam, found.dropped):
+        classes = _classes(tag)
+        if tag.name == "h1" and found.heading is None:
             found.heading = tag
-        if names:
-            if found.titled is None and TITLE_CLASSES.search(names):
+        if classes:
+            if found.titled is None and TITLE_CLASSES.search(classes):
                 found.titled = tag
-            if BREADCRUMB_CLASSES.search(names):
+            if BREADCRUMB_CLASSES.search(classes):
                 found.crumbs.append(tag)
-            if found.byline is None and BYLINE_CLASSES.search(names):
+            if found.byline is None and BYLINE_CLASSES.search(classes):
                 found.byline = tag
-        if tag.tag == "div":
+        if tag.name == "div":
             found.divs.append(tag)
-            if names and BODY_CLASSES.search(names):
+            if classes and BODY_CLASSES.search(classes):
                 found.body_divs.append(tag)
     return found
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
-    page = parse(html)
+    soup = BeautifulSoup(html, "lxml")
     spam: list[str] = []
-    marks = _walk(page, spam)
-    page.drop(marks.dropped)
+    marks = _walk(soup, spam)
+    for tag in marks.dropped:
+        tag.decompose()
     found = Extracted(spam=spam)
-    body = page.find("body") or page.document
-    found.title = _html_title(page, marks)
-    crumb = _breadcrumb_element(page, body, marks.crumbs)
+    body = soup.body or soup
+    found.title = _html_title(soup, marks)
+    crumb = _breadcrumb_element(body, marks.crumbs)
     if crumb is not None:
-        found.breadcrumb = split_breadcrumb(page.text(crumb))
-    page_text = page.text(body, "\n")
+        found.breadcrumb = split_breadcrumb(crumb.get_text())
+    page_text = body.get_text("\n")
     visible = strip_anchors(page_text)
     found.published = published_iso(visible)
     source = SOURCE_PATTERN.search(visible)
     found.source = source.group(1) if source else None
-    found.byline = _visible(page.text(marks.byline, " ")) if marks.byline is not None else None
-    container = _content_element(page, marks)
+    found.byline = _visible(marks.byline.get_text(" ")) if marks.byline is not None else None
+    container = _content_element(marks)
     if container is None:
         found.layout = "generic"
         found.blocks, spam_lines = _generic_blocks(page_text)
     else:
-        found.blocks = _html_blocks(page, container, url)
+        found.blocks = _html_blocks(container, url)
         spam_lines = _spam_lines(page_text)
     found.spam.extend(spam_lines)
     return found
 
 
-def _html_title(page: Document, marks: _Landmarks) -> str:
-    heading = marks.heading if marks.heading is not None else marks.titled
-    if heading is not None and _visible(page.text(heading)):
-        return _visible(page.text(heading))
-    title = page.find("title")
-    return strip_title_spam(strip_anchors(page.text(title))) if title is not None else ""
+def _html_title(soup: BeautifulSoup, marks: _Landmarks) -> str:
+    heading = marks.heading or marks.titled
+    if heading is not None and _visible(heading.get_text()):
+        return _visible(heading.get_text())
+    return strip_title_spam(strip_anchors(soup.title.get_text())) if soup.title else ""
 
 
-def _breadcrumb_element(page: Document, body: Node, crumbs: list[Node]) -> Node | None:
+def _breadcrumb_element(body: Tag, crumbs: list[Tag]) -> Tag | None:
     """The element holding `首頁 > ...`: found from its text, a few levels up at most (linear in the page)."""
     for tag in crumbs:
-        if HOME.search(strip_anchors(page.text(tag))):
+        if HOME.search(strip_anchors(tag.get_text())):
             return tag
-    for parent in page.strings_matching(body, HOME):
-        element: Node | None = parent
+    for string in body.find_all(string=HOME):
+        element = string.parent
         for _ in range(BREADCRUMB_LEVELS):
-            if element is None or element is body:
+            if not isinstance(element, Tag) or element is body:
                 break
-            text = strip_anchors(page.text(element))
+            text = strip_anchors(element.get_text())
             if len(text) > MAX_BREADCRUMB_CHARS:
                 break
-            if element.tag in ("div", "p", "span") and ">" in text:
+            if element.name in ("div", "p", "span") and ">" in text:
                 return element
             element = element.parent
     return None
 
 
-def _direct_paragraphs(page: Document, tag: Node) -> int:
-    return sum(1 for child in page.children(tag) if child.tag == "p")
+def _direct_paragraphs(tag: Tag) -> int:
+    return sum(1 for child in tag.children if isinstance(child, Tag) and child.name == "p")
 
 
-def _content_element(page: Document, marks: _Landmarks) -> Node | None:
+def _content_element(marks: _Landmarks) -> Tag | None:
     """The body: the div of a body class holding the most paragraphs, else the div with most of them.
 
     Nested candidates are counted from the innermost out, so deep nesting stays linear.
     """
     candidates = marks.body_divs
     if not candidates:
-        candidates = [t for t in marks.divs if _direct_paragraphs(page, t) >= 2]
-    counts = _nested_paragraph_counts(page, candidates)
-    candidates = [t for t in candidates if counts[t]]
+        candidates = [t for t in marks.divs if _direct_paragraphs(t) >= 2]
+    counts = _nested_paragraph_counts(candidates)
+    candidates = [t for t in candidates if counts[id(t)]]
     if not candidates:
         return None
-    return max(candidates, key=lambda t: counts[t])
+    return max(candidates, key=lambda t: counts[id(t)])
 
 
-def _nested_paragraph_counts(page: Document, candidates: list[Node]) -> dict[Node, int]:
+def _nested_paragraph_counts(candidates: list[Tag]) -> dict[int, int]:
     """`<p>` descendants of each candidate, reusing the count of a candidate nested inside another."""
-    counts: dict[Node, int] = {}
-    wanted = set(candidates)
+    counts: dict[int, int] = {}
+    wanted = {id(t) for t in candidates}
     for tag in reversed(candidates):  # document order reversed: inner candidates first
         total = 0
-        stack = list(page.children(tag))
+        stack = list(tag.children)
         while stack:
             node = stack.pop()
-            if node in counts and node in wanted:
-                total += counts[node]
+            if not isinstance(node, Tag):
                 continue
-            if node.tag == "p":
+            if id(node) in counts and id(node) in wanted:
+                total += counts[id(node)]
+                continue
+            if node.name == "p":
                 total += 1
-            stack.extend(page.children(node))
-        counts[tag] = total
+            stack.extend(node.children)
+        counts[id(tag)] = total
     return counts
 
 
-def _first_descendants(page: Document, para: Node) -> tuple[Node | None, Node | None]:
+def _first_descendants(para: Tag) -> tuple[Tag | None, Tag | None]:
     """The first <img> and the first <strong>/<b> inside a paragraph, in one walk."""
     image = strong = None
-    for node in page.tags(para):
-        if node is para:
-            continue
-        if image is None and node.tag == "img":
-            image = node
-        elif strong is None and node.tag in ("strong", "b"):
-            strong = node
+    for node in para.descendants:
+        if isinstance(node, Tag):
+            if image is None and node.name == "img":
+                image = node
+            elif strong is None and node.name in ("strong", "b"):
+                strong = node
     return image, strong
 
 
-def _html_blocks(page: Document, container: Node, url: str | None) -> list[Block]:
+def _html_blocks(container: Tag, url: str | None) -> list[Block]:
     blocks: list[Block] = []
     after_image = False
-    for para in page.tags(container):
-        if para.tag != "p" or para is container:
-            continue
-        image, strong = _first_descendants(page, para)
+    for para in container.find_all("p"):
+        image, strong = _first_descendants(para)
         if image is not None:
-            src_text = image.attrib.get("src") or None
+            src = image.get("src")
+            src_text = str(src) if src else None
             blocks.append(Block("image", "", urljoin(url, src_text) if url and src_text else src_text))
             after_image = True
             continue
-        text = page.text(para)
+        text = para.get_text()
         visible = _visible(text)
         if not visible:
             continue
-        if strong is not None and _visible(page.text(strong)) == visible:
+        if strong is not None and _visible(strong.get_text()) == visible:
             blocks.append(Block("subheading", text))
         elif after_image and len(visible) <= MAX_CAPTION_CHARS:
             blocks.append(Block("caption", text))

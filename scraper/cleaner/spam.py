@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scraper.cleaner.tree import Document, Node
+from bs4 import BeautifulSoup, Tag
 
 _SEPARATORS = re.compile(r"[,，丨|]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -80,55 +80,54 @@ INJECTED_TAGS = frozenset({"script", "noscript", "style", "iframe"})
 _SPAM_META = re.compile("^(keywords|description)$", re.I)
 
 
-def injected_spam(page: Document, tag: Node) -> tuple[bool, str | None]:
+def injected_spam(tag: Tag) -> tuple[bool, str | None]:
     """Whether `tag` is injected junk to drop, and the spam text it carries, if it counts as spam.
 
     Scripts, styles and hidden blocks go; redirect scripts, hidden link farms and keyword
     `<meta>` count as spam (a `<meta>` stays: it holds no text).
     """
-    if tag.tag in INJECTED_TAGS:
-        text = page.text(tag)
-        return True, text.strip() if tag.tag != "style" and tag.tag != "iframe" and _REDIRECT.search(text) else None
+    if tag.name in INJECTED_TAGS:
+        text = tag.get_text()
+        return True, text.strip() if tag.name != "style" and tag.name != "iframe" and _REDIRECT.search(text) else None
     if _is_hidden(tag):
-        has_link = any(node.tag == "a" and node is not tag for node in page.tags(tag))
-        return True, " ".join(page.text(tag, " ").split()) if has_link else None
-    if tag.tag == "meta" and _SPAM_META.match(tag.attrib.get("name", "")):
-        content = tag.attrib.get("content", "")
+        return True, " ".join(tag.get_text(" ").split()) if tag.find("a") is not None else None
+    if tag.name == "meta" and _SPAM_META.match(str(tag.get("name", ""))):
+        content = str(tag.get("content", ""))
         return False, content if is_spam_line(content, at_top=True) else None
     return False, None
 
 
-def kept_tags(page: Document, spam: list[str], dropped: list[Node]) -> Iterator[Node]:
+def kept_tags(soup: BeautifulSoup, spam: list[str], dropped: list[Tag]) -> Iterator[Tag]:
     """Every tag in document order less the injected junk and all inside it.
 
-    The junk goes to `dropped` (outermost tags only, to drop once the walk is over: a block
-    dropped while walking would change the text of the blocks around it that are still to
-    be read) and the spam texts to `spam`.
+    The junk goes to `dropped` (outermost tags only, to decompose once the walk is over: tearing
+    the tree apart while walking it would skip tags) and the spam texts to `spam`.
     """
-    gone: set[Node] = set()
-    for tag in page.tags():
-        if tag.parent in gone:  # inside a dropped block
-            gone.add(tag)
+    gone: set[int] = set()
+    for tag in soup.find_all(True):
+        if id(tag.parent) in gone:  # inside a dropped block
+            gone.add(id(tag))
             continue
-        drop, text = injected_spam(page, tag)
+        drop, text = injected_spam(tag)
         if text is not None:
             spam.append(text)
         if drop:
-            gone.add(tag)
+            gone.add(id(tag))
             dropped.append(tag)
             continue
         yield tag
 
 
-def remove_injected(page: Document) -> list[str]:
+def remove_injected(soup: BeautifulSoup) -> list[str]:
     """Drop scripts, styles and hidden blocks (link farms); returns the text of each spam block that went."""
     spam: list[str] = []
-    dropped: list[Node] = []
-    for _ in kept_tags(page, spam, dropped):
+    dropped: list[Tag] = []
+    for _ in kept_tags(soup, spam, dropped):
         pass
-    page.drop(dropped)
+    for tag in dropped:
+        tag.decompose()
     return spam
 
 
-def _is_hidden(tag: Node) -> bool:
-    return "hidden" in tag.attrib or bool(_HIDDEN_STYLE.search(tag.attrib.get("style", "")))
+def _is_hidden(tag: Tag) -> bool:
+    return bool(tag.has_attr("hidden") or _HIDDEN_STYLE.search(str(tag.get("style", ""))))
