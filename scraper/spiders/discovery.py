@@ -80,6 +80,11 @@ def read_sitemap(body: bytes) -> SitemapLinks | None:
         return None
     if sitemap.type == "sitemapindex":
         return SitemapLinks(True, [entry.get("loc", "") for entry in sitemap])
-    entries = [entry for entry in sitemap if entry.get("loc")]
-    lastmods = {entry["loc"]: entry["lastmod"] for entry in entries if entry.get("lastmod")}
-    return SitemapLinks(False, [entry["loc"] for entry in entries], lastmods)
+    links = SitemapLinks(False, [])
+    for entry in sitemap:  # one entry at a time: a sitemap may list every article of the portal
+        loc = entry.get("loc")
+        if loc:
+            links.urls.append(loc)
+            if entry.get("lastmod"):
+                links.lastmods[loc] = entry["lastmod"]
+    return links
