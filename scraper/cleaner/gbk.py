@@ -7,18 +7,29 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# Byte ranges, inclusive. The hot loops of the repair test them inline (a call per byte costs); each such test
+# names the function here that says the same.
+ASCII_END = 0x80  # bytes below are ASCII, one byte a character
+LEAD_FIRST, LEAD_LAST = 0x81, 0xFE  # is_lead
+TRAIL_ASCII_FIRST, TRAIL_ASCII_LAST = 0x40, 0x7E  # is_trail, the part inside ASCII (`@` to `~`)
+TRAIL_HIGH_FIRST, TRAIL_HIGH_LAST = 0x80, 0xFE  # is_trail, the part above ASCII
+SWAPPABLE_FIRST, SWAPPABLE_LAST = 0x21, 0x7E  # the printable ASCII the full-width step swaps (ASCII_TO_FULLWIDTH)
+FULLWIDTH_OFFSET = 0x80  # a swapped ASCII byte b comes back as the trail b + 0x80 of row A3
+
 # The portal's full-width step: ASCII byte -> the GBK pair (row A3) it replaced.
-ASCII_TO_FULLWIDTH: dict[int, bytes] = {b: bytes((0xA3, b + 0x80)) for b in range(0x21, 0x7F)}
+ASCII_TO_FULLWIDTH: dict[int, bytes] = {
+    b: bytes((0xA3, b + FULLWIDTH_OFFSET)) for b in range(SWAPPABLE_FIRST, SWAPPABLE_LAST + 1)
+}
 
 
 def is_lead(byte: int) -> bool:
     """True for a byte that starts a two-byte GBK character."""
-    return 0x81 <= byte <= 0xFE
+    return LEAD_FIRST <= byte <= LEAD_LAST
 
 
 def is_trail(byte: int) -> bool:
     """True for a byte that may end a two-byte GBK character (ASCII `@`-`~` included)."""
-    return 0x40 <= byte <= 0x7E or 0x80 <= byte <= 0xFE
+    return TRAIL_ASCII_FIRST <= byte <= TRAIL_ASCII_LAST or TRAIL_HIGH_FIRST <= byte <= TRAIL_HIGH_LAST
 
 
 @lru_cache(maxsize=65536)

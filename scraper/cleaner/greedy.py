@@ -10,7 +10,20 @@ from __future__ import annotations
 import re
 
 from scraper.cleaner.charmodel import common_chars
-from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_private_use
+from scraper.cleaner.gbk import (
+    ASCII_END,
+    ASCII_TO_FULLWIDTH,
+    LEAD_FIRST,
+    LEAD_LAST,
+    SWAPPABLE_FIRST,
+    SWAPPABLE_LAST,
+    TRAIL_ASCII_FIRST,
+    TRAIL_ASCII_LAST,
+    TRAIL_HIGH_FIRST,
+    TRAIL_HIGH_LAST,
+    decode_pair,
+    is_private_use,
+)
 from scraper.cleaner.lattice import (
     FULLWIDTH_ROW,
     LEFT_PAREN,
@@ -48,19 +61,25 @@ def solve_greedy(tokens: list[Token], before: str, ordinary: re.Pattern[str]) ->
                 i = found[1]
                 continue
         if pending is None:
-            if t < 0x80:
-                if swaps and 0x40 <= t <= 0x7E:
+            if t < ASCII_END:
+                if swaps and TRAIL_ASCII_FIRST <= t <= TRAIL_ASCII_LAST:
                     return None  # a letter after a swap: perhaps a trail the swap misplaced; let the model weigh it
                 out.append(chr(t))
                 last = None
-            elif 0x81 <= t <= 0xFE:  # gbk.is_lead
+            elif LEAD_FIRST <= t <= LEAD_LAST:  # gbk.is_lead
                 pending = t
             else:
                 return None
             i += 1
             continue
-        literal = decode_pair(pending, t) if 0x40 <= t <= 0x7E or 0x80 <= t <= 0xFE else None  # gbk.is_trail
-        swapped = decode_pair(pending, FULLWIDTH_ROW) if 0x21 <= t <= 0x7E else None  # t in ASCII_TO_FULLWIDTH
+        literal = (
+            decode_pair(pending, t)
+            if TRAIL_ASCII_FIRST <= t <= TRAIL_ASCII_LAST or TRAIL_HIGH_FIRST <= t <= TRAIL_HIGH_LAST
+            else None
+        )  # gbk.is_trail
+        swapped = (
+            decode_pair(pending, FULLWIDTH_ROW) if SWAPPABLE_FIRST <= t <= SWAPPABLE_LAST else None
+        )  # t in ASCII_TO_FULLWIDTH
         if literal is not None and literal not in common and not is_private_use(literal) and literal >= "\x80":
             return None  # a rare but real character (癥 is B0 59): whether it is a swap, the model weighs
         if swapped is not None and (literal is None or is_private_use(literal)):

@@ -22,7 +22,23 @@ from scraper.cleaner.charmodel import (
     follow_cost,
     pair_cost,
 )
-from scraper.cleaner.gbk import ASCII_TO_FULLWIDTH, decode_pair, is_lead, is_private_use, is_trail
+from scraper.cleaner.gbk import (
+    ASCII_END,
+    ASCII_TO_FULLWIDTH,
+    FULLWIDTH_OFFSET,
+    LEAD_FIRST,
+    LEAD_LAST,
+    SWAPPABLE_FIRST,
+    SWAPPABLE_LAST,
+    TRAIL_ASCII_FIRST,
+    TRAIL_ASCII_LAST,
+    TRAIL_HIGH_FIRST,
+    TRAIL_HIGH_LAST,
+    decode_pair,
+    is_lead,
+    is_private_use,
+    is_trail,
+)
 from scraper.cleaner.readings import (
     MAX_READING_LETTERS,
     TONE_VOWELS,
@@ -38,6 +54,8 @@ FULLWIDTH_ROW = 0xA3  # GBK row A3 holds the full-width forms of ASCII: `（` is
 PINYIN_ROW = 0xA8  # GBK row A8 holds the tone-marked vowels readings are spelled with
 SYMBOL_ROW = 0xA1  # GBK row A1 holds Chinese punctuation (`。` is A1 A3)
 FIRST_HAN_LEAD = 0xB0  # leads from B0 on start Han characters
+DIGIT_0, DIGIT_9 = 0x30, 0x39  # a four-byte GB18030 sequence has a digit second (and fourth)
+LOWER_A, LOWER_Z = 0x61, 0x7A  # reading letters are lower case
 UNKNOWN_LEAD = "lost"  # state: a lead byte was lost and is still unknown
 
 
@@ -79,7 +97,7 @@ LATIN_START_COST = 4.0  # a Latin word right after a Chinese character: about on
 CHOICES_KEPT = 3  # candidates carried on, so the characters after them can still decide
 BEAM = 15.0  # paths this much costlier than the best never came back in the replica's 300 pages
 QUOTE_LOOKBACK = 400  # steps searched back for the last curly quote
-PLAIN_ASCII = frozenset(range(0x80)) - {LEFT_PAREN, SLASH}
+PLAIN_ASCII = frozenset(range(ASCII_END)) - {LEFT_PAREN, SLASH}
 
 
 class _Node:
@@ -233,7 +251,7 @@ def match_reading(tokens: list[Token], i: int, paren_swallowed: bool = False) ->
     if not paren_swallowed:
         if _byte(tokens, j) == LEFT_PAREN:
             j += 1
-        elif _is_pair(tokens, j, FULLWIDTH_ROW, LEFT_PAREN + 0x80):
+        elif _is_pair(tokens, j, FULLWIDTH_ROW, LEFT_PAREN + FULLWIDTH_OFFSET):
             j += 2
         else:
             return None
@@ -242,7 +260,7 @@ def match_reading(tokens: list[Token], i: int, paren_swallowed: bool = False) ->
     letters: list[str] = []
     while len(letters) <= MAX_READING_LETTERS:
         byte = _byte(tokens, j)
-        if byte is not None and 0x61 <= byte <= 0x7A:
+        if byte is not None and LOWER_A <= byte <= LOWER_Z:
             letters.append(chr(byte))
             j += 1
         elif byte == PINYIN_ROW and (after := _byte(tokens, j + 1)) is not None:
@@ -259,7 +277,7 @@ def match_reading(tokens: list[Token], i: int, paren_swallowed: bool = False) ->
         j += 1
     if _byte(tokens, j) == RIGHT_PAREN:
         return "".join(letters), j + 1
-    if _is_pair(tokens, j, FULLWIDTH_ROW, RIGHT_PAREN + 0x80):
+    if _is_pair(tokens, j, FULLWIDTH_ROW, RIGHT_PAREN + FULLWIDTH_OFFSET):
         return "".join(letters), j + 2
     return None
 
@@ -269,7 +287,7 @@ def markup_follows(tokens: list[Token], i: int) -> bool:
     if _byte(tokens, i) != SLASH:
         return False
     j = i + 1
-    while (byte := _byte(tokens, j)) is not None and (0x61 <= byte <= 0x7A or 0x30 <= byte <= 0x39):
+    while (byte := _byte(tokens, j)) is not None and (LOWER_A <= byte <= LOWER_Z or DIGIT_0 <= byte <= DIGIT_9):
         j += 1
     return j > i + 1 and _byte(tokens, j) == GREATER_THAN
 
@@ -342,6 +360,8 @@ def _best_with_reading(node: _Node, reading: str) -> list[Candidate]:
 
 
 def _prune(states: dict[Any, _Node]) -> dict[Any, _Node]:
+    """The states within BEAM of the best: a path that far behind is never taken in the end, and carrying it on
+    would make every later position pay for it."""
     best = min(node.cost for node in states.values())
     return {key: node for key, node in states.items() if node.cost <= best + BEAM}
 
@@ -438,8 +458,8 @@ class Lattice:
         return (
             isinstance(lead, int)
             and isinstance(trail, int)
-            and 0x81 <= lead <= 0xFE
-            and 0x80 <= trail <= 0xFE
+            and LEAD_FIRST <= lead <= LEAD_LAST
+            and TRAIL_HIGH_FIRST <= trail <= TRAIL_HIGH_LAST
             and decode_pair(lead, trail) is not None
         )
 
@@ -455,7 +475,10 @@ class Lattice:
         while j + 1 < n:
             lead, trail = tokens[j], tokens[j + 1]
             if not (
-                isinstance(lead, int) and isinstance(trail, int) and 0x81 <= lead <= 0xFE and 0x80 <= trail <= 0xFE
+                isinstance(lead, int)
+                and isinstance(trail, int)
+                and LEAD_FIRST <= lead <= LEAD_LAST
+                and TRAIL_HIGH_FIRST <= trail <= TRAIL_HIGH_LAST
             ):
                 break
             ch = decode_pair(lead, trail)
@@ -472,7 +495,11 @@ class Lattice:
 
 
 def from_aligned(lattice: Lattice, i: int, node: _Node) -> None:
-    """At a character boundary: a whole token, a `?`, a reading, ASCII, or the lead of a pair."""
+    """At a character boundary: a whole token, a `?`, a reading, ASCII, or the lead of a pair.
+
+    Every kind of damage begins at a boundary (the portal inserts readings after a character and swaps ASCII
+    between characters), so this is where each repair is first offered; the model then prices it.
+    """
     tokens = lattice.tokens
     t = tokens[i]
     if i and not isinstance(tokens[i - 1], int) and _is_lost(tokens[i - 1]):
@@ -480,11 +507,11 @@ def from_aligned(lattice: Lattice, i: int, node: _Node) -> None:
     if isinstance(t, int):
         if t in (LEFT_PAREN, FULLWIDTH_ROW) and _reading_after_char(lattice, i, node):
             return
-        if t < 0x80:
-            if 0x40 <= t <= 0x7E:
+        if t < ASCII_END:
+            if TRAIL_ASCII_FIRST <= t <= TRAIL_ASCII_LAST:
                 _reading_names_ascii_trail(lattice, i, node)
             lattice.push(i + 1, None, _Node(node.cost + _ascii_cost(lattice, i, node), node, chr(t), None))
-        elif 0x81 <= t <= 0xFE:  # gbk.is_lead
+        elif LEAD_FIRST <= t <= LEAD_LAST:  # gbk.is_lead
             lattice.push(i + 1, t, _Node(node.cost, node, "", node.last))
         else:
             lattice.push(i + 1, None, _Node(node.cost + MARKER_COST, node, Marker("stray byte"), None))
@@ -506,7 +533,7 @@ def _question_mark(lattice: Lattice, i: int, node: _Node) -> None:
         extra = QMARK_BEFORE_QMARK_COST
     elif after in ASCII_SYMBOLS or (isinstance(node.out, str) and node.out[-1:] and ord(node.out[-1]) in ASCII_SYMBOLS):
         extra = QMARK_BEFORE_SWAPPED_COST
-    elif isinstance(after, int) and after < 0x80 and chr(after).isalnum():
+    elif isinstance(after, int) and after < ASCII_END and chr(after).isalnum():
         extra = QMARK_BEFORE_ALNUM_COST
     lattice.push(i + 1, None, _Node(node.cost + char_cost("？") + extra, node, "?", None))
     lattice.push(i + 1, UNKNOWN_LEAD, _Node(node.cost + LOST_BYTE_PENALTY, node, "", node.last))
@@ -561,7 +588,9 @@ def _reading_names_ascii_trail(lattice: Lattice, i: int, node: _Node) -> None:
     trail = lattice.tokens[i]
     assert isinstance(trail, int)
     pairs = [
-        (ch, lead, trail) for lead in range(0x81, 0xFF) if char_has_reading(ch := decode_pair(lead, trail), reading)
+        (ch, lead, trail)
+        for lead in range(LEAD_FIRST, LEAD_LAST + 1)
+        if char_has_reading(ch := decode_pair(lead, trail), reading)
     ]
     for ch, lead, _, cost, others in _best_pairs(node, pairs):  # type: ignore[arg-type]
         event = ("pinyin", "lost-byte", "choice", ch, others)
@@ -584,7 +613,11 @@ def _ascii_cost(lattice: Lattice, i: int, node: _Node) -> float:
 
 
 def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
-    """A lead byte waits: its trail, a straddling reading, a split full-width pair, or a lost trail."""
+    """A lead byte waits: its trail, a straddling reading, a split full-width pair, or a lost trail.
+
+    The portal's steps work on bytes, not characters: a reading or a full-width swap can land between a lead and
+    its trail, and the server may have dropped the trail. Each of those readings of the next byte is a move.
+    """
     t = lattice.tokens[i]
     if not isinstance(t, int):
         if isinstance(t, QuestionMark):
@@ -597,7 +630,7 @@ def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
         return
     if t == LEFT_PAREN and node.last and _straddling_reading(lattice, i, lead, node):
         return
-    trail = 0x40 <= t <= 0x7E or 0x80 <= t <= 0xFE  # gbk.is_trail
+    trail = TRAIL_ASCII_FIRST <= t <= TRAIL_ASCII_LAST or TRAIL_HIGH_FIRST <= t <= TRAIL_HIGH_LAST  # gbk.is_trail
     literal = decode_pair(lead, t) if trail else None
     if literal is not None:
         cost = pair_cost(_prev_char(node), literal)
@@ -608,7 +641,7 @@ def from_lead(lattice: Lattice, i: int, lead: int, node: _Node) -> None:
         # undamaged text must come out unchanged.
         doubt = READABLE_PAIR_PENALTY if literal is not None and not is_private_use(literal) else 0.0
         _split_fullwidth(lattice, i, node, lead, swapped, doubt)
-    if 0x30 <= t <= 0x39 and _four_byte(lattice, i, lead, node):
+    if DIGIT_0 <= t <= DIGIT_9 and _four_byte(lattice, i, lead, node):
         return
     if not trail and swapped is None:
         orphan = _Node(node.cost + MARKER_COST, node, Marker("lead byte without its trail"), None)
@@ -626,7 +659,11 @@ def _straddling_reading(lattice: Lattice, i: int, lead: int, node: _Node) -> boo
 
 
 def _split_fullwidth(lattice: Lattice, i: int, node: _Node, lead: int, pair: bytes, doubt: float = 0.0) -> None:
-    """The ASCII byte stood for a full-width pair whose first byte completes the waiting lead."""
+    """The ASCII byte stood for a full-width pair whose first byte completes the waiting lead.
+
+    The full-width step turned a straddling A3 xx pair into one ASCII byte; undoing it gives the lead its trail
+    (A3) and leaves xx waiting as the next lead: the shift that mojibake runs come from.
+    """
     ch = decode_pair(lead, pair[0])
     if ch is not None:
         cost = pair_cost(_prev_char(node), ch) + FULLWIDTH_PENALTY + doubt
@@ -634,6 +671,10 @@ def _split_fullwidth(lattice: Lattice, i: int, node: _Node, lead: int, pair: byt
 
 
 def _four_byte(lattice: Lattice, i: int, lead: int, node: _Node) -> bool:
+    """A GB18030 four-byte character (lead, digit, lead, digit) read whole; False if the bytes are not one.
+
+    Pages served as GB18030 carry characters outside GBK this way; read as two pairs they would be mojibake.
+    """
     raw = bytes([lead, *[t for t in lattice.tokens[i : i + 3] if isinstance(t, int)]])
     if len(raw) != 4:
         return False
@@ -661,7 +702,11 @@ def _lost_trail_with_reading(lattice: Lattice, i: int, node: _Node, lead: int) -
 
 
 def _lost_trail(lattice: Lattice, i: int, node: _Node, lead: int) -> None:
-    """`?` where a trail byte was lost: the model picks it; a swallowed ASCII is marked."""
+    """`?` where a trail byte was lost: the model picks it; a swallowed ASCII is marked.
+
+    A lead whose trail the server lost shows as `?`; the trails that lead can take are few enough for the model to
+    weigh each one. The server may also have swallowed the ASCII byte after it (_after_lost_byte).
+    """
     after = lattice.after(i + 1)
     block_ends = after is None or after in BLOCK_END_BYTES or markup_follows(lattice.tokens, i + 1)
     for ch, _, second, cost, others in _best_pairs(node, trails_of(lead, _prev_char(node)), block_ends=block_ends):
@@ -680,10 +725,10 @@ def _after_lost_byte(lattice: Lattice, i: int, node: _Node) -> None:
     t, after = _byte(lattice.tokens, i), _byte(lattice.tokens, i + 1)
     if markup_follows(lattice.tokens, i):
         lattice.push(i, None, _Node(node.cost, node, "<", None, ("markup",)))
-    elif t is not None and t < 0x80 and after is not None and after < 0x80:
+    elif t is not None and t < ASCII_END and after is not None and after < ASCII_END:
         # Expected damage, not an oddity: priced like the lost byte itself.
         lattice.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node, Marker("an ASCII byte was lost"), None))
-    elif t is not None and t < 0x80 and chr(t).isalnum():
+    elif t is not None and t < ASCII_END and chr(t).isalnum():
         marker = Marker("an ASCII byte after a lost byte may be lost")
         lattice.push(i, None, _Node(node.cost + SOFT_MARKER_COST, node, marker, None))
     else:
@@ -694,7 +739,11 @@ def _after_lost_byte(lattice: Lattice, i: int, node: _Node) -> None:
 
 
 def from_lost_lead(lattice: Lattice, i: int, node: _Node) -> None:
-    """A lead byte was lost: the model picks it where a swap or a reading pins its pair."""
+    """A lead byte was lost: the model picks it where a swap or a reading pins its pair.
+
+    Without such a clue any of 126 leads could precede the trail, and guessing one would invent a character:
+    the spot is then marked instead.
+    """
     t = lattice.tokens[i]
     swapped = ord("?") if isinstance(t, QuestionMark) else t  # `??`: a lost byte, then a swapped `？` (A3 BF)
     if isinstance(swapped, int) and swapped in ASCII_TO_FULLWIDTH:
@@ -704,7 +753,7 @@ def from_lost_lead(lattice: Lattice, i: int, node: _Node) -> None:
             event = ("fullwidth", "choice", ch, others)
             chosen = _Node(node.cost + cost + FULLWIDTH_PENALTY, node, ch, bytes((lead, pair[0])), event)
             lattice.push(i + 1, pair[1], chosen)
-    if isinstance(t, int) and t >= 0x61 and node.last:
+    if isinstance(t, int) and t >= LOWER_A and node.last:
         found = match_reading(lattice.tokens, i, paren_swallowed=True)
         if found:
             for second in second_bytes_with_reading(node.last[-1], found[0]):
@@ -717,7 +766,7 @@ def from_lost_lead(lattice: Lattice, i: int, node: _Node) -> None:
         lattice.push(i, None, _Node(lost.cost, lost, "<", None, ("markup",)))
         return
     t_byte, after = _byte(lattice.tokens, i), _byte(lattice.tokens, i + 1)
-    if t_byte is not None and t_byte < 0x80 and after is not None and after < 0x80:
+    if t_byte is not None and t_byte < ASCII_END and after is not None and after < ASCII_END:
         # Two ASCII bytes after a lost lead: the server swallowed the one between (`宮?2024)`
         # was `專項（2024）`); what follows is in step again. Expected damage, priced as such.
         swallowed = _Node(node.cost + SOFT_MARKER_COST, node, Marker("a lost byte and the ASCII byte after it"), None)
@@ -801,7 +850,7 @@ def _unbranched(tokens: list[Token]) -> Solution | None:
         if not isinstance(t, int):
             return None
         if pending is not None:
-            if 0x21 <= t <= 0x7E:
+            if SWAPPABLE_FIRST <= t <= SWAPPABLE_LAST:
                 return None  # a full-width pair split by a swap: the model weighs it
             if is_trail(t):
                 ch = decode_pair(pending, t)
@@ -812,7 +861,7 @@ def _unbranched(tokens: list[Token]) -> Solution | None:
                 continue
             _mark(pieces, run, report, Marker("lead byte without its trail"))
             pending = None
-        if t < 0x80:
+        if t < ASCII_END:
             run.append(chr(t))
         elif is_lead(t):
             pending = t
