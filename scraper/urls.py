@@ -27,9 +27,9 @@ def strict_article_id(url: str) -> str | None:
     """The article number if `url` has the portal's own article path, else None.
 
     Strict: the whole path must be /<channel>/<column>/<YYYYMM>/t<YYYYMMDD>_<id>.html, so that the spider fetches
-    (and the archive files) only the portal's article pages. The cleaner's `scraper.cleaner.article_id` is loose: it
-    takes the number from any path ending in t<YYYYMMDD>_<id>.htm(l) or .shtml, as sister sites write them, to name a
-    page that was already fetched.
+    (and the archive files) only the portal's article pages. The cleaner's `scraper.cleaner.loose_article_id` is
+    loose: it takes the number from any path ending in t<YYYYMMDD>_<id>.htm(l) or .shtml, as sister sites write
+    them, to name a page that was already fetched.
 
     >>> strict_article_id("http://www.zhaoenyun.cn/news/yw/202508/t20250826_254967.html")
     '254967'

@@ -1,8 +1,10 @@
 """The cleaner: a pure function from a raw page (bytes, URL, headers) to a restored Article.
 
-Steps, in order: decode (decoding) -> find damage sites and repair them: readings removed,
-swaps split, lost bytes put back, each change anchored (sites, repair, lattice, anchors) ->
-parse and drop spam (extract, spam) -> finish: leaked markup, full-width punctuation, repairs
+Steps, in order: decode (decoding) -> find the damage sites (sites; a reading is checked against
+pypinyin's readings in readings) -> repair: a reading that names the character before it removed
+at once (repair), every other site solved in a window by the one-path repair (greedy) or the
+Viterbi search (lattice), where readings straddling a pair go too; each change anchored (anchors)
+-> parse and drop spam (extract, spam) -> finish: leaked markup, full-width punctuation, repairs
 placed in the text (finish, punctuation) -> Simplified form (OpenCC t2s). No Scrapy here.
 """
 
@@ -28,10 +30,10 @@ __all__ = [
     "MAX_BODY_BYTES",
     "Article",
     "CleanError",
-    "article_id",
     "clean_page",
     "clean_text",
     "clean_text_bytes",
+    "loose_article_id",
     "restore_fragment",
 ]
 
@@ -41,10 +43,13 @@ REPORTER_AFTER = re.compile(r"記者[:：\s]*(.+)$")
 NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
 
-def article_id(url: str | None) -> str | None:
-    """The portal's article number from its URL.
+def loose_article_id(url: str | None) -> str | None:
+    """The article number of any URL ending in the TRS form `t<YYYYMMDD>_<id>.htm(l)` or `.shtml`, on any path.
 
-    >>> article_id("http://www.zhaoenyun.cn/news/yw/202508/t20250826_254967.html")
+    Loose, so pages of sister sites get their id too; the spider's `scraper.urls.strict_article_id` also
+    checks the portal's path and decides which URLs are articles.
+
+    >>> loose_article_id("http://www.zhaoenyun.cn/news/yw/202508/t20250826_254967.html")
     '254967'
     """
     match = ARTICLE_ID.search(url or "")
@@ -163,7 +168,7 @@ def _finish(found: Extracted, repaired: RepairResult, url: str | None, charset: 
     texts = [(kind, spanned.text if spanned else "", image) for kind, spanned, image in blocks]
     return Article(
         url=url,
-        id=article_id(url),
+        id=loose_article_id(url),
         title=title,
         title_hans=simplified.convert(title),
         published_at=found.published,
