@@ -16,7 +16,7 @@ from typing import Any
 from .layout import ArchiveLayout, committed_jsonl, leftover_files
 from .reader import ordered_files, read_jsonl
 from .schema import SCHEMA_VERSION
-from .writer import write_json_atomic
+from .writer import pretty_json_chunks, write_chunks_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -303,12 +303,9 @@ class ArchiveIndex:
                 f"{len(missing)} indexed articles (e.g. {missing[0]}) are in files that are not committed; "
                 "close the JsonlWriter before saving the index"
             )
-        document: dict[str, Any] = {
-            "format": INDEX_FORMAT,
-            "schema_version": SCHEMA_VERSION,
-            "files": self.fingerprint,
-            "articles": {key: e.as_list() for key, e in sorted(self.entries.items())},
-        }
+        head: dict[str, Any] = {"format": INDEX_FORMAT, "schema_version": SCHEMA_VERSION, "files": self.fingerprint}
+        # Written entry by entry: the whole text of a large index at once made the end of a crawl its memory peak.
+        articles = ((key, self.entries[key].as_list()) for key in sorted(self.entries))
         path = ArchiveLayout(self.root).index_path
-        write_json_atomic(path, document)
+        write_chunks_atomic(path, pretty_json_chunks(head, "articles", articles))
         return path

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Self
@@ -83,21 +83,53 @@ def commit_file(part: Path, final: Path) -> None:
 
 def write_bytes_atomic(path: Path, data: bytes) -> str:
     """Write `data` to `path` via a hidden temporary file + fsync + rename; return its sha256."""
+    return write_chunks_atomic(path, (data,))
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> str:
+    """write_bytes_atomic for data made piece by piece: never held whole in memory."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.part")
+    digest = hashlib.sha256()
     with open(tmp, "wb") as handle:
-        handle.write(data)
+        for chunk in chunks:
+            handle.write(chunk)
+            digest.update(chunk)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
-    return hashlib.sha256(data).hexdigest()
+    return digest.hexdigest()
+
+
+def pretty_json(obj: Any, level: int = 0) -> str:
+    """`obj` as the archive writes JSON (UTF-8 text, two-space indent), its lines after the first indented `level`."""
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False).replace("\n", "\n" + " " * level)
+
+
+def pretty_json_chunks(head: dict[str, Any], last_key: str, items: Iterable[tuple[str, Any]]) -> Iterator[bytes]:
+    """The bytes write_json_atomic writes for `{**head, last_key: dict(items)}`, made one item at a time, so a large
+    mapping (an index of every article) is never one string in memory.
+
+    >>> doc = {"format": 1, "files": {"a": [1, 2]}}
+    >>> text = b"".join(pretty_json_chunks(doc, "articles", [("1", ["x", None]), ("2", [])])).decode()
+    >>> text == pretty_json({**doc, "articles": {"1": ["x", None], "2": []}}) + chr(10)
+    True
+    """
+    yield b"{\n"
+    for key, value in head.items():
+        yield f"  {pretty_json(key)}: {pretty_json(value, 2)},\n".encode()
+    yield f"  {pretty_json(last_key)}: ".encode()
+    opening = "{\n"
+    for key, value in items:
+        yield f"{opening}    {pretty_json(key)}: {pretty_json(value, 4)}".encode()
+        opening = ",\n"
+    yield b"{}\n}\n" if opening == "{\n" else b"\n  }\n}\n"
 
 
 def write_json_atomic(path: Path | str, obj: Any) -> str:
     """Write `obj` as pretty UTF-8 JSON to `path` atomically (tmp + fsync + rename); return its sha256."""
-    text = json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    return write_bytes_atomic(Path(path), text.encode("utf-8"))
+    return write_bytes_atomic(Path(path), (pretty_json(obj) + "\n").encode("utf-8"))
 
 
 class HashingSink:

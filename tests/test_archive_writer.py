@@ -8,8 +8,11 @@ import io
 import json
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive.cli import export_main, stats_main
 from archive.export import export_latest
@@ -19,7 +22,14 @@ from archive.reader import ArchiveReadError, iter_quarantine, iter_records
 from archive.schema import FIELD_ORDER, normalize_record, validate_record
 from archive.stats import archive_stats
 from archive.testing import sample_quarantine, sample_record, write_sample_crawl
-from archive.writer import DirectoryBusyError, InvalidRecordError, JsonlWriter, write_json_atomic
+from archive.writer import (
+    DirectoryBusyError,
+    InvalidRecordError,
+    JsonlWriter,
+    pretty_json_chunks,
+    write_chunks_atomic,
+    write_json_atomic,
+)
 
 CRAWL = "20250101T000000Z-aaaaaa"
 
@@ -403,3 +413,24 @@ def test_before_commit_runs_while_the_file_is_still_unnamed(tmp_path: Path) -> N
     writer.write(sample_record("1", crawl_id="c1"))
     writer.close()
     assert seen == [[]] and [p.name for p in tmp_path.glob("c1-*")] == ["c1-00001.jsonl.gz"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(
+    head=st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=3),
+    items=st.lists(st.tuples(st.text(max_size=6), JSON_VALUES), max_size=5, unique_by=lambda item: item[0]),
+)
+def test_a_document_written_piece_by_piece_is_byte_identical_to_one_written_whole(
+    tmp_path_factory: pytest.TempPathFactory, head: dict[str, Any], items: list[tuple[str, Any]]
+) -> None:
+    head.pop("articles", None)
+    folder = tmp_path_factory.mktemp("json")
+    whole = write_json_atomic(folder / "whole.json", {**head, "articles": dict(items)})
+    pieces = write_chunks_atomic(folder / "pieces.json", pretty_json_chunks(head, "articles", items))
+    assert (folder / "pieces.json").read_bytes() == (folder / "whole.json").read_bytes() and pieces == whole
