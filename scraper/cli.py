@@ -248,11 +248,12 @@ def check_start_url(url: str) -> str:
     example = "e.g. http://127.0.0.1:8000/"
     try:
         parts = urlsplit(url)
+    except ValueError as exc:
+        raise CliError(f"--start-url {url!r} is not a URL ({exc}); {example}") from exc
+    try:
         port = parts.port
     except ValueError as exc:
-        problem = "bad port" if "Port" in str(exc) else "is not a URL"
-        fix = "use a number from 1 to 65535; " if problem == "bad port" else ""
-        raise CliError(f"--start-url {url!r} {problem} ({exc}); {fix}{example}") from exc
+        raise CliError(f"--start-url {url!r} bad port ({exc}); use a number from 1 to 65535; {example}") from exc
     if parts.scheme not in ("http", "https"):
         raise CliError(
             f"--start-url {url!r}: the portal is crawled over http or https, not {parts.scheme or 'no scheme'!r} ({example})"
