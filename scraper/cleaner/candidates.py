@@ -12,9 +12,18 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 
 from scraper.cleaner.charmodel import HAN, char_class, char_cost, word_successors
+from scraper.cleaner.gbk import (
+    LEAD_FIRST,
+    LEAD_LAST,
+    TRAIL_ASCII_FIRST,
+    TRAIL_ASCII_LAST,
+    TRAIL_HIGH_FIRST,
+    TRAIL_HIGH_LAST,
+)
 
 Pair = tuple[str, int, int]  # character, first byte, second byte
-TRAILS = bytes([*range(0x40, 0x7F), *range(0x80, 0xFF)])  # every byte that ends a pair (gbk.is_trail)
+# Every byte that ends a pair (gbk.is_trail).
+TRAILS = bytes([*range(TRAIL_ASCII_FIRST, TRAIL_ASCII_LAST + 1), *range(TRAIL_HIGH_FIRST, TRAIL_HIGH_LAST + 1)])
 UNIGRAM_SPARES = 4  # the cheapest plain characters kept: the choices kept plus one rival
 
 
@@ -24,7 +33,7 @@ def _tables() -> tuple[dict[int, list[Pair]], dict[int, list[Pair]], dict[str, P
     by_lead: dict[int, list[tuple[float, Pair]]] = defaultdict(list)
     by_trail: dict[int, list[tuple[float, Pair]]] = defaultdict(list)
     pair_of: dict[str, Pair] = {}
-    for lead in range(0x81, 0xFF):
+    for lead in range(LEAD_FIRST, LEAD_LAST + 1):
         # Every lead/trail pair decodes to one character, so a row decodes in one call.
         row = b"".join(bytes((lead, trail)) for trail in TRAILS).decode("gb18030")
         for trail, ch in zip(TRAILS, row, strict=True):
