@@ -18,7 +18,7 @@ from scraper.cleaner.anchors import NONCHARACTERS, strip_anchors, wrap
 from scraper.cleaner.article import CleanError
 from scraper.cleaner.greedy import solve_greedy
 from scraper.cleaner.lattice import Marker, RepairCounts, Token, solve, tokens_from_bytes, tokens_from_text
-from scraper.cleaner.sites import READING, Reading, WindowPlanner, count_suspects, ordinary_pattern, scan
+from scraper.cleaner.sites import READING, Reading, WindowPlanner, ordinary_pattern, scan, suspect_spans
 
 MARKER = "\ufffd"
 JUNK_MIN_CHARS = 2000  # below this, even a damaged fragment is cheap to try
@@ -219,12 +219,13 @@ def _entry(original: str, restored: str, reasons: list[str], choices: list[dict[
     return RepairEntry("bytes", shown, candidates=weighed[0] if weighed else None)
 
 
-def check_not_junk(text: str) -> None:
+def check_not_junk(text: str, suspect: int) -> None:
     """Refuse input that is mostly damage: random bytes are no page, and repairing them costs without end.
 
-    >>> check_not_junk("產業發展" * 1000)
+    `suspect` counts its non-ASCII sites: lost bytes, private-use and unlikely characters.
+
+    >>> check_not_junk("產業發展" * 1000, 0)
     """
-    suspect = count_suspects(text, server_decoded=False)  # non-ASCII ones only: a `?` is ASCII
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     if non_ascii >= JUNK_MIN_CHARS and suspect > JUNK_SHARE * non_ascii:
         raise CleanError(
@@ -236,8 +237,10 @@ def check_not_junk(text: str) -> None:
 def _repair(text: str, server_decoded: bool, tokens_of: Callable[[str], list[Token]]) -> RepairResult:
     # Noncharacters are never text; the anchors are made of them, so none may come from the page.
     text = NONCHARACTERS.sub(MARKER, text)
-    check_not_junk(text)
-    found = scan(text, server_decoded)
+    suspects = suspect_spans(text, server_decoded)
+    # One pass finds the sites for both: every `?` of a server-decoded page is one, and none is non-ASCII.
+    check_not_junk(text, len(suspects) - (text.count("?") if server_decoded else 0))
+    found = scan(text, server_decoded, suspects)
     simple = [r for r in found.readings if r.simple]
     planner = WindowPlanner(text, found, server_decoded)
     planned = deque(planner.windows())

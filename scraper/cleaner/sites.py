@@ -58,9 +58,9 @@ def ordinary_pattern() -> re.Pattern[str]:
     return re.compile(f"[{escaped}\x00-\x7f]*")
 
 
-def count_suspects(text: str, server_decoded: bool) -> int:
-    """How many characters of `text` are sites: lost bytes, private-use, unlikely characters."""
-    return _suspect_pattern(server_decoded).subn("", text)[1]
+def suspect_spans(text: str, server_decoded: bool) -> list[tuple[int, int]]:
+    """The characters of `text` that are sites: lost bytes, private-use, unlikely characters."""
+    return [m.span() for m in _suspect_pattern(server_decoded).finditer(text)]
 
 
 def _is_error(ch: str, server_decoded: bool) -> bool:
@@ -74,8 +74,10 @@ def _names_previous(text: str, start: int, reading: str, server_decoded: bool) -
     return before >= "\u0100" and not _is_error(before, server_decoded) and char_has_reading(before, reading)
 
 
-def scan(text: str, server_decoded: bool) -> Scan:
+def scan(text: str, server_decoded: bool, suspects: list[tuple[int, int]] | None = None) -> Scan:
     """Readings and damage sites of a decoded page (`server_decoded`: `?` may be a lost byte).
+
+    `suspects` are its suspect_spans, when the caller has them already.
 
     >>> found = scan("產(chǎn)業,規(guī)?;\\ue209鲩L", server_decoded=True)
     >>> [r.simple for r in found.readings], found.sites
@@ -89,7 +91,7 @@ def scan(text: str, server_decoded: bool) -> Scan:
         readings.append(Reading(match.start(), match.end(), reading, simple))
         if not simple and is_syllable(reading):
             sites.append((match.start(), match.end()))
-    sites.extend(m.span() for m in _suspect_pattern(server_decoded).finditer(text))
+    sites.extend(suspect_spans(text, server_decoded) if suspects is None else suspects)
     sites.sort()
     return Scan(readings, sites)
 
@@ -191,6 +193,8 @@ class WindowPlanner:
         windows: list[tuple[int, int]] = []
         for start, end in self.sites:
             previous_end = windows[-1][1] if windows else 0
+            if end <= previous_end:
+                continue  # inside the window before, which ends at a boundary already
             if windows and start <= previous_end:
                 begin = windows.pop()[0]
             else:
