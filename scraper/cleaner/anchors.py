@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 # Unicode noncharacters, "permanently reserved for internal use": no page can hold them as text
 # (the repair turns any it finds into U+FFFD first), and lxml keeps them.
@@ -96,21 +97,48 @@ def resolve(text: str) -> Spanned:
     """
     if OPEN not in text and CLOSE not in text:
         return Spanned(text)
-    # split() keeps the captured groups between the pieces: text, index-or-None, close-or-None, text, ...
     parts = _ANCHOR.split(text)
+    plain = "".join(parts[0::3])
+    return Spanned(plain, _anchor_spans(parts, 0, len(plain)))
+
+
+def resolve_stripped(text: str) -> Spanned:
+    """`resolve(text).strip()`, the spans counted from the trimmed text's start as they are found.
+
+    >>> resolve_stripped("  a" + wrap(3, "b ") + " ")
+    Spanned(text='ab', spans=[Span(start=1, end=2, index=3)])
+    """
+    if OPEN not in text and CLOSE not in text:
+        return Spanned(text.strip())
+    parts = _ANCHOR.split(text)
+    plain = "".join(parts[0::3])
+    head = len(plain) - len(plain.lstrip())
+    tail = len(plain.rstrip())
+    return Spanned(plain[head:tail], _anchor_spans(parts, head, tail))
+
+
+def _anchor_spans(parts: list[str | Any], head: int, tail: int) -> list[Span]:
+    """The spans in `_ANCHOR.split`'s parts (text, index-or-None, close-or-None, text, ...), placed in
+    the plain text's [head, tail): counted from `head`, clamped into it as `Spanned.strip` does."""
     spans: list[Span] = []
     open_spans: list[Span] = []
-    length = len(parts[0])
+    position = len(parts[0]) - head
     for k in range(1, len(parts), 3):
         digits = parts[k]
         if digits is not None:
-            span = Span(length, length, int(digits.translate(_DIGITS)))
+            span = Span(position, position, int(digits.translate(_DIGITS)))
             spans.append(span)
             if parts[k + 1] is None:
                 open_spans.append(span)
         elif open_spans:
-            open_spans.pop().end = length
-        length += len(parts[k + 2])
+            open_spans.pop().end = position
+        position += len(parts[k + 2])
     for span in open_spans:
-        span.end = length
-    return Spanned("".join(parts[0::3]), spans)
+        span.end = position
+    width = tail - head
+    # Positions only grow, so the first and the last bound them all: clamp only when an anchor stood in the trimmed edges.
+    if spans and (spans[0].start < 0 or position > width):
+        for span in spans:
+            span.start = max(min(span.start, width), 0)
+            span.end = max(min(span.end, width), 0)
+    return spans

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from scraper.cleaner.anchors import Span, Spanned, resolve, strip_anchors
+from scraper.cleaner.anchors import Span, Spanned, resolve_stripped, strip_anchors
 from scraper.cleaner.article import Repair, Unrecoverable
 from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup
 from scraper.cleaner.repair import MARKER, RepairEntry, RepairReport
@@ -20,7 +20,7 @@ NBSP = "\xa0"  # not in GBK: pages write it `&nbsp;`, and it reads as a space
 
 def finish_block(text: str, log: RepairReport) -> Spanned:
     """A block's text with anchors resolved, trimmed, leaked markup removed and punctuation restored."""
-    block = resolve(text.replace(NBSP, " ")).strip()
+    block = resolve_stripped(text.replace(NBSP, " "))
     for start, end in reversed(leaked_markup(block.text)):
         original = block.text[start:end]
         block.delete(start, end)
