@@ -14,7 +14,6 @@ from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup
 from scraper.cleaner.repair import MARKER, RepairEntry, RepairReport
 
 _SPAN_ORDER = attrgetter("start", "end")
-_REPAIR_ORDER = attrgetter("offset", "length")
 NBSP = "\xa0"  # not in GBK: pages write it `&nbsp;`, and it reads as a space
 
 
@@ -44,18 +43,18 @@ def join_blocks(blocks: list[Spanned], log: RepairReport) -> tuple[str, list[Rep
     """The body text (one block per line), its repairs in text order and its unrecoverable spots."""
     repairs: list[Repair] = []
     spots: list[Unrecoverable] = []
+    entries = log.entries
     offset = 0
     for block in blocks:
         for span in sorted(block.spans, key=_SPAN_ORDER):
-            entry = log.entries[span.index]
-            start, end = offset + span.start, offset + span.end
-            repairs.append(Repair(entry.kind, start, end - start, entry.original, entry.candidates))
+            entry = entries[span.index]
+            start, length = offset + span.start, span.end - span.start
+            repairs.append(Repair(entry.kind, start, length, entry.original, entry.candidates))
             if entry.kind == "unrecoverable":
                 spots.extend(_markers(block.text, span, offset, entry.reasons))
         offset += len(block.text) + 1
-    text = "\n".join(block.text for block in blocks)
-    repairs.sort(key=_REPAIR_ORDER)
-    return text, repairs, spots
+    # Already in text order: each block's spans are sorted and lie within it, and the blocks follow one another.
+    return "\n".join(block.text for block in blocks), repairs, spots
 
 
 def _markers(text: str, span: Span, offset: int, reasons: list[str]) -> list[Unrecoverable]:
