@@ -10,7 +10,7 @@ from operator import attrgetter
 
 from scraper.cleaner.anchors import Span, Spanned, resolve_stripped, strip_anchors
 from scraper.cleaner.article import Repair, Unrecoverable
-from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup
+from scraper.cleaner.punctuation import fullwidth_swaps, leaked_markup, swapped
 from scraper.cleaner.repair import MARKER, RepairEntry, RepairReport
 
 _SPAN_ORDER = attrgetter("start", "end")
@@ -26,11 +26,9 @@ def finish_block(text: str, log: RepairReport) -> Spanned:
         block.spans.append(Span(start, start, log.log(RepairEntry("markup", original))))
     swaps = fullwidth_swaps(block.text)
     if swaps:
-        chars = list(block.text)
-        for i, new in swaps:
-            block.spans.append(Span(i, i + 1, log.log(RepairEntry("punctuation", chars[i]))))
-            chars[i] = new
-        block.text = "".join(chars)
+        for i, _ in swaps:
+            block.spans.append(Span(i, i + 1, log.log(RepairEntry("punctuation", block.text[i]))))
+        block.text = swapped(block.text, swaps)
     return block
 
 

@@ -149,10 +149,25 @@ def restore_fullwidth(text: str) -> tuple[str, int]:
     ('覆蓋10萬45，20余項45？', 2)
     """
     swaps = fullwidth_swaps(text)
-    chars = list(text)
+    return swapped(text, swaps), len(swaps)
+
+
+def swapped(text: str, swaps: list[tuple[int, str]]) -> str:
+    """`text` with the character at each index of `swaps` (ascending, as `fullwidth_swaps` gives them) replaced.
+
+    Joined from the stretches between the swaps: a list of every character costs a string per Han character.
+
+    >>> swapped("甲,乙?", [(1, "，"), (3, "？")])
+    '甲，乙？'
+    """
+    pieces: list[str] = []
+    after = 0
     for i, new in swaps:
-        chars[i] = new
-    return "".join(chars), len(swaps)
+        pieces.append(text[after:i])
+        pieces.append(new)
+        after = i + 1
+    pieces.append(text[after:])
+    return "".join(pieces)
 
 
 _LEAKED_TAG = re.compile(r"<?/(?:p|div|span|strong|a|b|i|em|font|td|tr|li)>")
