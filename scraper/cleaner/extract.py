@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from scraper.cleaner.anchors import strip_anchors
+from scraper.cleaner.anchors import CLOSE, OPEN, strip_anchors
 from scraper.cleaner.spam import is_spam_line, kept_tags, strip_title_spam
 
 NBSP = "\xa0"
@@ -57,6 +57,16 @@ def _clean(text: str) -> str:
 
 def _visible(text: str) -> str:
     return _clean(strip_anchors(text))
+
+
+_SHOWN = re.compile(r"[^\s\ufdd0-\ufdef]")  # `\s` is what str.strip() removes, NBSP too
+
+
+def _shows_text(text: str) -> bool:
+    """Whether `_visible(text)` holds anything, told by its first such character instead of building it."""
+    if OPEN in text or CLOSE in text:  # as in strip_anchors: only then are noncharacters removed
+        return _SHOWN.search(text) is not None
+    return bool(text) and not text.isspace()
 
 
 def published_iso(text: str) -> str | None:
@@ -237,9 +247,9 @@ def _html_blocks(container: Tag, url: str | None) -> list[Block]:
             after_image = True
             continue
         text = para.get_text()
-        visible = _visible(text)
-        if not visible:
+        if not _shows_text(text):
             continue
+        visible = _visible(text) if strong is not None or after_image else ""  # else never read
         if strong is not None and _visible(strong.get_text()) == visible:
             blocks.append(Block("subheading", text))
         elif after_image and len(visible) <= MAX_CAPTION_CHARS:
