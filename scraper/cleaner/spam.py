@@ -89,6 +89,8 @@ def injected_spam(tag: Tag) -> tuple[bool, str | None]:
     if tag.name in INJECTED_TAGS:
         text = tag.get_text()
         return True, text.strip() if tag.name != "style" and tag.name != "iframe" and _REDIRECT.search(text) else None
+    if not tag.attrs:  # neither hidden nor a keyword `<meta>`: most tags stop here
+        return False, None
     if _is_hidden(tag):
         return True, " ".join(tag.get_text(" ").split()) if tag.find("a") is not None else None
     if tag.name == "meta" and _SPAM_META.match(str(tag.get("name", ""))):
@@ -130,4 +132,5 @@ def remove_injected(soup: BeautifulSoup) -> list[str]:
 
 
 def _is_hidden(tag: Tag) -> bool:
-    return bool(tag.has_attr("hidden") or _HIDDEN_STYLE.search(str(tag.get("style", ""))))
+    style = tag.attrs.get("style")
+    return "hidden" in tag.attrs or (style is not None and _HIDDEN_STYLE.search(str(style)) is not None)
