@@ -93,6 +93,7 @@ def split_breadcrumb(text: str) -> list[str]:
 class _Landmarks:
     """What one walk over the tags finds: candidates for each part of the page."""
 
+    body: Tag | None = None  # the first <body>: what `soup.body` finds once the junk is gone, without a search
     heading: Tag | None = None  # the first <h1>, else the first element of a title class
     titled: Tag | None = None
     crumbs: list[Tag] = field(default_factory=list)
@@ -114,6 +115,8 @@ def _walk(soup: BeautifulSoup, spam: list[str]) -> _Landmarks:
         classes = _classes(tag)
         if tag.name == "h1" and found.heading is None:
             found.heading = tag
+        elif tag.name == "body" and found.body is None:
+            found.body = tag
         if classes:
             if found.titled is None and TITLE_CLASSES.search(classes):
                 found.titled = tag
@@ -135,7 +138,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     for tag in marks.dropped:
         tag.decompose()
     found = Extracted(spam=spam)
-    body = soup.body or soup
+    body = marks.body or soup
     found.title = _html_title(soup, marks)
     crumb = _breadcrumb_element(body, marks.crumbs)
     if crumb is not None:
@@ -261,9 +264,32 @@ def _html_blocks(container: Tag, url: str | None) -> list[Block]:
 
 
 def _spam_lines(page_text: str) -> list[str]:
-    lines = [_visible(line) for line in page_text.splitlines()[: SPAM_LINES_AT_TOP * 8]]
-    lines = [line for line in lines if line][:SPAM_LINES_AT_TOP]
+    lines: list[str] = []
+    for line in _first_lines(page_text, SPAM_LINES_AT_TOP * 8):
+        visible = _visible(line)
+        if visible:
+            lines.append(visible)
+            if len(lines) == SPAM_LINES_AT_TOP:
+                break
     return [line for i, line in enumerate(lines) if is_spam_line(line, at_top=(i == 0))]
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    """`text.splitlines()[:count]`, splitting only as far into the text as those lines reach.
+
+    A prefix's lines are the text's lines but for its last, which the cut may shorten: once a prefix
+    holds more than `count` lines, its first `count` are the text's.
+
+    >>> _first_lines("a\\r\\nb\\n\\nc", 2)
+    ['a', 'b']
+    """
+    reach = 1024  # a page's first 40 lines, mostly empty, end within a few hundred characters
+    while reach < len(text):
+        lines = text[:reach].splitlines()
+        if len(lines) > count:
+            return lines[:count]
+        reach *= 2
+    return text.splitlines()[:count]
 
 
 def _generic_blocks(text: str) -> tuple[list[Block], list[str]]:
