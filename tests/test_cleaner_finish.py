@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scraper.cleaner import clean_page, clean_text
-from scraper.cleaner.anchors import resolve, wrap
+from scraper.cleaner.anchors import resolve, resolve_stripped, wrap
 from scraper.cleaner.article import Article
 from scraper.cleaner.punctuation import FULLWIDTH
 from scraper.cleaner.sites import READING
@@ -61,3 +61,10 @@ def test_replica_page_repairs_stand_where_the_text_says(seed: int) -> None:
 def test_an_anchor_split_by_markup_spans_to_the_edge_of_its_block() -> None:
     first = resolve("甲" + wrap(0, "乙丙")[:-1])  # its close went to the next block
     assert (first.text, [(s.start, s.end) for s in first.spans]) == ("甲乙丙", [(1, 3)])
+
+
+def test_a_repair_in_the_trimmed_whitespace_keeps_its_place_at_the_edge_of_the_block() -> None:
+    # Plain text "  甲乙丙   ": repair 0 holds a leading space, 1 `丙 ` runs into the trailing spaces, 2 is one of them.
+    block = resolve_stripped(" " + wrap(0, " ") + "甲乙" + wrap(1, "丙 ") + wrap(2, " ") + " ")
+    assert block.text == "甲乙丙"
+    assert [(s.start, s.end, s.index) for s in block.spans] == [(0, 0, 0), (2, 3, 1), (3, 3, 2)]

@@ -67,20 +67,6 @@ class Spanned:
             span.end = _shift(span.end, start, end, width)
         self.text = self.text[:start] + self.text[end:]
 
-    def strip(self) -> Spanned:
-        """Drop leading and trailing whitespace, as a block's text is trimmed.
-
-        The same as deleting the tail, then the head: each span is clamped into text[head:tail].
-        """
-        head = len(self.text) - len(self.text.lstrip())
-        tail = len(self.text.rstrip())
-        if head or tail < len(self.text):
-            for span in self.spans:
-                span.start = max(min(span.start, tail) - head, 0)
-                span.end = max(min(span.end, tail) - head, 0)
-            self.text = self.text[head:tail]
-        return self
-
 
 def _shift(position: int, start: int, end: int, width: int) -> int:
     if position <= start:
@@ -103,7 +89,9 @@ def resolve(text: str) -> Spanned:
 
 
 def resolve_stripped(text: str) -> Spanned:
-    """`resolve(text).strip()`, the spans counted from the trimmed text's start as they are found.
+    """`resolve(text)` with the text's leading and trailing whitespace trimmed, as a block's text is.
+
+    The spans are counted from the trimmed text's start as they are found.
 
     >>> resolve_stripped("  a" + wrap(3, "b ") + " ")
     Spanned(text='ab', spans=[Span(start=1, end=2, index=3)])
@@ -119,7 +107,7 @@ def resolve_stripped(text: str) -> Spanned:
 
 def _anchor_spans(parts: list[str | Any], head: int, tail: int) -> list[Span]:
     """The spans in `_ANCHOR.split`'s parts (text, index-or-None, close-or-None, text, ...), placed in
-    the plain text's [head, tail): counted from `head`, clamped into it as `Spanned.strip` does."""
+    the plain text's [head, tail): counted from `head`, a span over a trimmed edge clamped to it."""
     spans: list[Span] = []
     open_spans: list[Span] = []
     position = len(parts[0]) - head
