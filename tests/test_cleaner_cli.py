@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,15 @@ def test_random_bytes_are_refused_as_not_text(tmp_path: Path) -> None:
     result = run_clean(path)
     assert result.returncode == 1
     assert "not a page of Chinese text" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_two_kilobytes_of_random_bytes_are_refused_too(tmp_path: Path) -> None:
+    # A small binary file given by mistake must not come out as a page of garbage with exit 0.
+    path = tmp_path / "small.bin"
+    path.write_bytes(random.Random(0).randbytes(2048))
+    result = run_clean(path, "--format", "text")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "not a page of Chinese text" in result.stderr
 
 
 # ---- the fuzz profile reaches the command: any bytes, any encoding, any size -------------
