@@ -156,11 +156,9 @@ def print_stages(seconds: dict[str, float], trafilatura: float, pages: int) -> N
         f"| of extract, BeautifulSoup's tree build | {seconds['tree'] / pages * 1000:.2f} | {seconds['tree'] / total:.0%} |"
     )
     print(f"| trafilatura, whole page | {trafilatura / pages * 1000:.2f} | |")
-    rest, repair, whole = (
-        (total - seconds["repair"]) / pages * 1000,
-        seconds["repair"] / pages * 1000,
-        trafilatura / pages * 1000,
-    )
+    repair = seconds["repair"] / pages * 1000
+    rest = total / pages * 1000 - repair
+    whole = trafilatura / pages * 1000
     print(
         f"a clean without its repair takes {rest:.2f} ms per page, {rest / whole:.0%} of trafilatura's whole page: "
         f"to be as fast, the repair would have {whole - rest:.2f} ms per page (it takes {repair:.2f})"
